@@ -1,0 +1,2 @@
+import { expect } from 'chai';
+describe('smoke', () => { it('works', () => { expect(1 + 1).to.equal(2); }); });
