@@ -1,0 +1,344 @@
+// The integration's configuration from the M365D_* environment variables (CONTRACT.md section 3).
+// Pure: takes the environment as an argument; every problem is a CONFIGURATION error that names the variable and
+// what would be valid, found before any network call. Secret values are never put into a message.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { configurationError } from './errors';
+import { LOG_LEVELS, type LogLevel } from './log';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export type Cloud = 'Worldwide' | 'GCC' | 'GCC High' | 'DoD';
+export type ApiFlavor = 'graph' | 'defender';
+
+export interface CloudPreset {
+  apiUrl: string;
+  loginUrl: string;
+}
+
+/** Defaults of each cloud (Microsoft: defender-xdr/usgov.md, graph concepts/deployments.md). */
+export const CLOUD_PRESETS: Readonly<Record<Cloud, CloudPreset>> = {
+  Worldwide: { apiUrl: 'https://graph.microsoft.com', loginUrl: 'https://login.microsoftonline.com' },
+  GCC: { apiUrl: 'https://graph.microsoft.com', loginUrl: 'https://login.microsoftonline.com' },
+  'GCC High': { apiUrl: 'https://graph.microsoft.us', loginUrl: 'https://login.microsoftonline.us' },
+  DoD: { apiUrl: 'https://dod-graph.microsoft.us', loginUrl: 'https://login.microsoftonline.us' },
+};
+
+export const GRAPH_HOSTS: ReadonlySet<string> = new Set(['graph.microsoft.com', 'graph.microsoft.us', 'dod-graph.microsoft.us']);
+
+/** Defender XDR API hosts: api.security.microsoft.com, api-us./api-eu./api-uk., us./eu./... .api., api-gcc./api-gov.security.microsoft.us */
+const DEFENDER_HOST = /^(?:[a-z0-9-]+\.)?api(?:-[a-z0-9]+)?\.security\.microsoft\.(?:com|us)$/;
+
+export type Credential =
+  | { kind: 'secret'; secret: string }
+  | { kind: 'certificate'; pem: string; source: 'text' | 'file' };
+
+export interface ProxyConfig {
+  /** the proxy URL, credentials included (secret: never log it; use `display`) */
+  url: string;
+  /** the URL with the password replaced, for messages */
+  display: string;
+  /** which variable it came from */
+  from: 'M365D_PROXY_URL' | 'HTTPS_PROXY' | 'https_proxy';
+}
+
+export interface Config {
+  cloud: Cloud;
+  /** API root: https origin plus any path prefix, without a trailing slash (and without Graph's /v1.0 or Defender's /api) */
+  apiUrl: string;
+  apiOrigin: string;
+  apiHost: string;
+  apiFlavor: ApiFlavor;
+  /** Entra ID authority host as an https origin, without the tenant */
+  loginUrl: string;
+  tenantId: string;
+  clientId: string;
+  credential: Credential;
+  verifySsl: boolean;
+  /** extra trusted CA certificates, PEM text */
+  caCertificates?: string;
+  proxy?: ProxyConfig;
+  /** NO_PROXY entries (only when the proxy comes from HTTPS_PROXY) */
+  noProxy: string[];
+  timeoutMs: number;
+  stateDir: string;
+  logLevel: LogLevel;
+  /** things worth a warning in the log (e.g. TLS verification off) */
+  warnings: string[];
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+
+/** An env value, trimmed; empty counts as unset (marketplace forms send blank fields as ""). */
+function value(env: Env, name: string): string | undefined {
+  const v = env[name];
+  if (v === undefined) return undefined;
+  const t = v.trim();
+  return t === '' ? undefined : t;
+}
+
+/** A short, safe rendering of a non-secret value for an error message. */
+function show(v: string): string {
+  return JSON.stringify(v.length > 120 ? `${v.slice(0, 117)}...` : v);
+}
+
+export function parseCloud(raw: string | undefined): Cloud {
+  if (raw === undefined) return 'Worldwide';
+  const key = raw.replace(/[\s_-]+/g, '').toLowerCase();
+  const found = (Object.keys(CLOUD_PRESETS) as Cloud[]).find((c) => c.replace(/\s+/g, '').toLowerCase() === key);
+  if (!found) throw configurationError(`M365D_CLOUD ${show(raw)} is not a cloud; valid: ${Object.keys(CLOUD_PRESETS).join(', ')}.`);
+  return found;
+}
+
+/** Parses a URL given with or without https:// and a trailing slash; only https is accepted. */
+export function parseHttpsUrl(name: string, raw: string): URL {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `https://${raw}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw configurationError(`${name} ${show(raw)} is not a URL; give a host such as graph.microsoft.com or https://graph.microsoft.com.`);
+  }
+  if (url.protocol !== 'https:') throw configurationError(`${name} ${show(raw)} must use https:// (tokens are never sent over plain http).`);
+  if (url.username || url.password) throw configurationError(`${name} must not carry a user name or password.`);
+  if (url.search || url.hash) throw configurationError(`${name} ${show(raw)} must not have a query or fragment.`);
+  if (!url.hostname) throw configurationError(`${name} ${show(raw)} has no host.`);
+  return url;
+}
+
+export function flavorOfHost(host: string): ApiFlavor | undefined {
+  const h = host.toLowerCase();
+  if (GRAPH_HOSTS.has(h)) return 'graph';
+  if (DEFENDER_HOST.test(h)) return 'defender';
+  return undefined;
+}
+
+function parseFlavor(raw: string | undefined): ApiFlavor | undefined {
+  if (raw === undefined) return undefined;
+  const f = raw.toLowerCase();
+  if (f === 'graph' || f === 'defender') return f;
+  throw configurationError(`M365D_API_FLAVOR ${show(raw)} is not an API family; valid: graph, defender.`);
+}
+
+function parseApi(env: Env, cloud: Cloud): Pick<Config, 'apiUrl' | 'apiOrigin' | 'apiHost' | 'apiFlavor'> {
+  const raw = value(env, 'M365D_API_URL') ?? CLOUD_PRESETS[cloud].apiUrl;
+  const url = parseHttpsUrl('M365D_API_URL', raw);
+  const forced = parseFlavor(value(env, 'M365D_API_FLAVOR'));
+  const byHost = flavorOfHost(url.hostname);
+  if (byHost && forced && byHost !== forced) {
+    throw configurationError(`M365D_API_FLAVOR is ${forced}, but ${url.hostname} is a ${byHost === 'graph' ? 'Microsoft Graph' : 'Defender XDR'} host; leave M365D_API_FLAVOR empty or set it to ${byHost}.`);
+  }
+  const flavor = byHost ?? forced;
+  if (!flavor) {
+    throw configurationError(`M365D_API_URL host ${url.hostname} is neither a Microsoft Graph host (${[...GRAPH_HOSTS].join(', ')}) nor a Defender XDR host (api.security.microsoft.com, ...); set M365D_API_FLAVOR to graph or defender.`);
+  }
+  let p = url.pathname.replace(/\/+$/, '');
+  // the API root, not a versioned path: a pasted Graph /v1.0 or Defender /api is dropped
+  if (flavor === 'graph') {
+    if (/\/beta$/i.test(p)) throw configurationError('M365D_API_URL points at Graph /beta; this package uses Graph v1.0: give the root, e.g. https://graph.microsoft.com.');
+    p = p.replace(/\/v1\.0$/i, '');
+  } else {
+    p = p.replace(/\/api$/i, '');
+  }
+  return { apiUrl: `${url.origin}${p}`, apiOrigin: url.origin, apiHost: url.host, apiFlavor: flavor };
+}
+
+function parseLogin(env: Env, cloud: Cloud): string {
+  const raw = value(env, 'M365D_LOGIN_URL') ?? CLOUD_PRESETS[cloud].loginUrl;
+  const url = parseHttpsUrl('M365D_LOGIN_URL', raw);
+  if (url.pathname.replace(/\/+$/, '') !== '') {
+    throw configurationError(`M365D_LOGIN_URL ${show(raw)} must be the authority host only, without the tenant or a path, e.g. https://login.microsoftonline.com.`);
+  }
+  return url.origin;
+}
+
+function required(env: Env, name: string, what: string): string {
+  const v = value(env, name);
+  if (v === undefined) throw configurationError(`${name} is required: ${what}.`);
+  return v;
+}
+
+/** PEM text, or the path of a file holding it. Secret values are never echoed. */
+function readPem(env: Env, name: string, secret: boolean, readFile: (p: string) => string): { pem: string; source: 'text' | 'file' } | undefined {
+  const v = value(env, name);
+  if (v === undefined) return undefined;
+  if (v.includes('-----BEGIN')) return { pem: v, source: 'text' };
+  if (v.includes('\n') || v.length > 4096) {
+    throw configurationError(`${name} is neither PEM text (with -----BEGIN ... lines) nor a file path.`);
+  }
+  let text: string;
+  try {
+    text = readFile(v);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const where = secret ? 'the file it names' : `file ${show(v)}`;
+    throw configurationError(`${name} is not PEM text, and ${where} cannot be read (${code}).`);
+  }
+  if (!text.includes('-----BEGIN')) throw configurationError(`${name} names a file that holds no PEM block (-----BEGIN ...).`);
+  return { pem: text, source: 'file' };
+}
+
+function parseCredential(env: Env, readFile: (p: string) => string, warnings: string[]): Credential {
+  const secret = value(env, 'M365D_CLIENT_SECRET');
+  const cert = readPem(env, 'M365D_CLIENT_CERTIFICATE', true, readFile);
+  if (cert) {
+    if (!/PRIVATE KEY-----/.test(cert.pem)) throw configurationError('M365D_CLIENT_CERTIFICATE holds no private key: give the PEM with both the private key and its certificate.');
+    if (!/BEGIN CERTIFICATE-----/.test(cert.pem)) throw configurationError('M365D_CLIENT_CERTIFICATE holds no certificate: give the PEM with both the private key and its certificate.');
+    if (secret) warnings.push('Both M365D_CLIENT_SECRET and M365D_CLIENT_CERTIFICATE are set; the certificate is used.');
+    return { kind: 'certificate', pem: cert.pem, source: cert.source };
+  }
+  if (secret) return { kind: 'secret', secret };
+  throw configurationError('Neither M365D_CLIENT_SECRET nor M365D_CLIENT_CERTIFICATE is set; give the app registration\'s client secret or its certificate with the private key.');
+}
+
+export function parseBoolean(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined) return fallback;
+  const v = raw.toLowerCase();
+  if (['true', 'yes', '1', 'on'].includes(v)) return true;
+  if (['false', 'no', '0', 'off'].includes(v)) return false;
+  throw configurationError(`${name} ${show(raw)} is not a boolean; valid: true, false.`);
+}
+
+/** Proxy URL with its password hidden, for messages. */
+function displayProxy(url: URL): string {
+  const copy = new URL(url.href);
+  if (copy.password) copy.password = '****';
+  return copy.href.replace(/\/$/, '');
+}
+
+function parseProxy(env: Env): { proxy?: ProxyConfig; noProxy: string[] } {
+  const explicit = value(env, 'M365D_PROXY_URL');
+  const fromEnv: Array<['M365D_PROXY_URL' | 'HTTPS_PROXY' | 'https_proxy', string | undefined]> = [
+    ['M365D_PROXY_URL', explicit],
+    ['HTTPS_PROXY', value(env, 'HTTPS_PROXY')],
+    ['https_proxy', value(env, 'https_proxy')],
+  ];
+  const found = fromEnv.find(([, v]) => v !== undefined);
+  if (!found) return { noProxy: [] };
+  const [from, raw] = found as [ProxyConfig['from'], string];
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw configurationError(`${from} is not a URL; give http://host:port or http://user:password@host:port.`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw configurationError(`${from} must be an http:// or https:// proxy URL (got ${url.protocol}//).`);
+  if (!url.hostname) throw configurationError(`${from} has no host.`);
+  if (url.pathname.replace(/\/+$/, '') !== '' || url.search) throw configurationError(`${from} must be http(s)://[user:password@]host:port, without a path (${displayProxy(url)}).`);
+  const noProxyRaw = from === 'M365D_PROXY_URL' ? undefined : (value(env, 'NO_PROXY') ?? value(env, 'no_proxy'));
+  const noProxy = noProxyRaw ? noProxyRaw.split(/[\s,]+/).map((s) => s.trim().toLowerCase()).filter(Boolean) : [];
+  return { proxy: { url: url.href.replace(/\/$/, ''), display: displayProxy(url), from }, noProxy };
+}
+
+function parseTimeout(raw: string | undefined): number {
+  if (raw === undefined) return 60_000;
+  const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isFinite(n) || n < 1 || n > 3600) throw configurationError(`M365D_TIMEOUT ${show(raw)} is not a number of seconds from 1 to 3600.`);
+  return Math.round(n * 1000);
+}
+
+function parseLogLevel(raw: string | undefined): LogLevel {
+  if (raw === undefined) return 'info';
+  const v = raw.toLowerCase() === 'warning' ? 'warn' : raw.toLowerCase();
+  if ((LOG_LEVELS as readonly string[]).includes(v)) return v as LogLevel;
+  throw configurationError(`M365D_LOG_LEVEL ${show(raw)} is not a log level; valid: ${LOG_LEVELS.join(', ')}.`);
+}
+
+/** The user's cache folder: $XDG_CACHE_HOME or ~/.cache (Linux), ~/Library/Caches (macOS), %LOCALAPPDATA% (Windows). */
+export function defaultStateDir(env: Env, platform: NodeJS.Platform = process.platform, home: string = os.homedir()): string {
+  let base: string;
+  if (platform === 'win32') base = value(env, 'LOCALAPPDATA') ?? path.join(home, 'AppData', 'Local');
+  else if (platform === 'darwin') base = path.join(home, 'Library', 'Caches');
+  else base = value(env, 'XDG_CACHE_HOME') ?? path.join(home, '.cache');
+  return path.join(base, 'm365d-soar');
+}
+
+export interface ConfigDeps {
+  readFile?: (p: string) => string;
+  platform?: NodeJS.Platform;
+  home?: string;
+}
+
+/** The secret values in the environment, to register with the redactor before anything can fail. */
+export function secretsIn(env: Env): string[] {
+  const out: string[] = [];
+  for (const name of ['M365D_CLIENT_SECRET', 'M365D_CLIENT_CERTIFICATE']) {
+    const v = value(env, name);
+    if (v) out.push(v);
+  }
+  for (const name of ['M365D_PROXY_URL', 'HTTPS_PROXY', 'https_proxy']) {
+    const v = value(env, name);
+    const m = v ? /^[^:/]*:\/\/[^:@/]*:([^@/]*)@/.exec(v) ?? /^[^:@/]*:([^@/]*)@/.exec(v) : null;
+    if (m?.[1]) {
+      out.push(m[1]);
+      try {
+        out.push(decodeURIComponent(m[1]));
+      } catch {
+        /* not percent-encoded */
+      }
+    }
+  }
+  return out;
+}
+
+export function loadConfig(env: Env, deps: ConfigDeps = {}): Config {
+  const readFile = deps.readFile ?? ((p: string) => fs.readFileSync(p, 'utf8'));
+  const warnings: string[] = [];
+  const cloud = parseCloud(value(env, 'M365D_CLOUD'));
+  const api = parseApi(env, cloud);
+  const loginUrl = parseLogin(env, cloud);
+
+  const tenantId = required(env, 'M365D_TENANT_ID', 'the directory (tenant) id of the Entra ID tenant, a GUID or a domain such as contoso.onmicrosoft.com');
+  if (!GUID.test(tenantId) && !DOMAIN.test(tenantId)) {
+    throw configurationError(`M365D_TENANT_ID ${show(tenantId)} is neither a GUID nor a domain name such as contoso.onmicrosoft.com.`);
+  }
+  const clientId = required(env, 'M365D_CLIENT_ID', "the application (client) id of the app registration, a GUID");
+  if (!GUID.test(clientId)) throw configurationError(`M365D_CLIENT_ID ${show(clientId)} is not a GUID; copy the Application (client) ID from the app registration's overview.`);
+
+  const credential = parseCredential(env, readFile, warnings);
+  const verifySsl = parseBoolean('M365D_VERIFY_SSL', value(env, 'M365D_VERIFY_SSL'), true);
+  if (!verifySsl) warnings.push('M365D_VERIFY_SSL is false: server certificates are not verified, so the connection to Microsoft can be intercepted.');
+  const ca = readPem(env, 'M365D_CA_CERTIFICATE', false, readFile);
+  if (ca && !/BEGIN CERTIFICATE-----/.test(ca.pem)) throw configurationError('M365D_CA_CERTIFICATE holds no certificate (-----BEGIN CERTIFICATE-----).');
+  const { proxy, noProxy } = parseProxy(env);
+
+  return {
+    cloud,
+    ...api,
+    loginUrl,
+    tenantId,
+    clientId,
+    credential,
+    verifySsl,
+    ...(ca ? { caCertificates: ca.pem } : {}),
+    ...(proxy ? { proxy } : {}),
+    noProxy,
+    timeoutMs: parseTimeout(value(env, 'M365D_TIMEOUT')),
+    stateDir: path.resolve(value(env, 'M365D_STATE_DIR') ?? defaultStateDir(env, deps.platform, deps.home)),
+    logLevel: parseLogLevel(value(env, 'M365D_LOG_LEVEL')),
+    warnings,
+  };
+}
+
+/** What can be logged of a configuration: no secret, no credentials. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  return {
+    cloud: config.cloud,
+    api_url: config.apiUrl,
+    api_flavor: config.apiFlavor,
+    login_url: config.loginUrl,
+    tenant_id: config.tenantId,
+    client_id: config.clientId,
+    credential: config.credential.kind,
+    verify_ssl: config.verifySsl,
+    ca_certificate: config.caCertificates ? 'set' : 'unset',
+    proxy: config.proxy ? `${config.proxy.display} (from ${config.proxy.from})` : 'none',
+    timeout_seconds: config.timeoutMs / 1000,
+    state_dir: config.stateDir,
+    log_level: config.logLevel,
+  };
+}

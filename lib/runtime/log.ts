@@ -1,0 +1,62 @@
+// JSON-lines logs on stderr (CONTRACT.md section 5): {"time","level","action","case_id","msg",...fields}.
+
+import type { Redactor } from './redact';
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  error(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  debug(msg: string, fields?: LogFields): void;
+  enabled(level: LogLevel): boolean;
+}
+
+const RESERVED = new Set(['time', 'level', 'action', 'case_id', 'msg']);
+
+/** JSON.stringify that never throws: errors become {name, message, code}, cycles and bigints are spelled out. */
+export function safeStringify(value: unknown): string {
+  const seen = new WeakSet<object>();
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'bigint') return v.toString();
+    if (v instanceof Error) {
+      const code = (v as { code?: unknown }).code;
+      return { name: v.name, message: v.message, ...(code !== undefined ? { code } : {}) };
+    }
+    if (v !== null && typeof v === 'object') {
+      if (seen.has(v)) return '[Circular]';
+      seen.add(v);
+    }
+    return v;
+  });
+}
+
+export class JsonLogger implements Logger {
+  level: LogLevel = 'info';
+  caseId: string | null = null;
+
+  constructor(
+    private readonly write: (line: string) => void,
+    private readonly redactor: Redactor,
+    readonly action: string,
+  ) {}
+
+  enabled(level: LogLevel): boolean {
+    return LOG_LEVELS.indexOf(level) <= LOG_LEVELS.indexOf(this.level);
+  }
+
+  log(level: LogLevel, msg: string, fields?: LogFields): void {
+    if (!this.enabled(level)) return;
+    const entry: Record<string, unknown> = { time: new Date().toISOString(), level, action: this.action, case_id: this.caseId, msg };
+    for (const [key, value] of Object.entries(fields ?? {})) if (!RESERVED.has(key) && value !== undefined) entry[key] = value;
+    this.write(`${this.redactor.redact(safeStringify(entry))}\n`);
+  }
+
+  error(msg: string, fields?: LogFields): void { this.log('error', msg, fields); }
+  warn(msg: string, fields?: LogFields): void { this.log('warn', msg, fields); }
+  info(msg: string, fields?: LogFields): void { this.log('info', msg, fields); }
+  debug(msg: string, fields?: LogFields): void { this.log('debug', msg, fields); }
+}

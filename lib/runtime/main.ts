@@ -1,0 +1,132 @@
+// One action run, start to end (CONTRACT.md sections 1-5): read the input and the configuration, validate, resolve
+// the entity scope, run the action against its deadline, and write exactly one JSON result with the exit code that
+// agrees with it. The only module besides stdio.ts and input.ts that touches process.
+
+import { setStrayOutputSink, writeLogLine, writeResult } from './stdio';
+import type { ActionDefinition, ActionContext, ActionOutcome } from './action';
+import type { ActionContextInput, ActionResultEnvelope } from '../generated/contract.types';
+import { describeConfig, loadConfig, secretsIn } from './config';
+import { resolveEntities } from './entities';
+import { ActionError, exitCodeFor, type ErrorCode } from './errors';
+import { parseArgs, readRawInput } from './input';
+import { JsonLogger, safeStringify } from './log';
+import { Redactor } from './redact';
+import { validateInput } from './validate';
+
+const truncate = (s: string, n = 2000): string => (s.length > n ? `${s.slice(0, n)}... (${s.length - n} more characters)` : s);
+
+/** The failed result for an error; unexpected errors are INTERNAL, with their message (redacted on output). */
+export function failure(actionName: string, err: unknown): { envelope: ActionResultEnvelope; exitCode: 1 | 2 } {
+  const code: ErrorCode = err instanceof ActionError ? err.code : 'INTERNAL';
+  const detail = err instanceof Error ? err.message : String(err);
+  const message = err instanceof ActionError ? detail : `Unexpected error: ${detail || (err instanceof Error ? err.name : 'unknown')}`;
+  return {
+    envelope: {
+      status: 'failed',
+      result_value: false,
+      output_message: `${actionName} failed: ${message}`,
+      json_result: {},
+      error: { code, message },
+    },
+    exitCode: exitCodeFor(code),
+  };
+}
+
+/** The completed result for an outcome; entities passed over by scope resolution are reported as skipped. */
+export function completion<R>(definition: ActionDefinition<unknown, R>, outcome: ActionOutcome<R>, skipped: ActionResultEnvelope['entities']): ActionResultEnvelope {
+  const json = outcome.json_result as unknown;
+  if (json === null || typeof json !== 'object') throw new ActionError('INTERNAL', `The action returned a json_result that is not an object or an array (${json === null ? 'null' : typeof json}).`);
+  if (typeof outcome.result_value !== 'boolean' || typeof outcome.output_message !== 'string') throw new ActionError('INTERNAL', 'The action returned no result_value or output_message.');
+  const envelope: ActionResultEnvelope = {
+    status: 'completed',
+    result_value: outcome.result_value,
+    output_message: outcome.output_message,
+    json_result: json as ActionResultEnvelope['json_result'],
+  };
+  const entities = [...(outcome.entities ?? []), ...(skipped ?? [])];
+  if (definition.entityTypes || entities.length) envelope.entities = entities;
+  if (outcome.tables?.length) envelope.tables = outcome.tables;
+  if (definition.spec.type === 'Daemon') {
+    if (!outcome.state) throw new ActionError('INTERNAL', 'The daemon returned no checkpoint (state).');
+    envelope.state = outcome.state;
+  }
+  return envelope;
+}
+
+export async function main<Input, Result>(definition: ActionDefinition<Input, Result>): Promise<void> {
+  const started = Date.now();
+  const { spec } = definition;
+  const redactor = new Redactor();
+  for (const secret of secretsIn(process.env)) redactor.add(secret);
+  const log = new JsonLogger(writeLogLine, redactor, spec.id);
+  setStrayOutputSink((stream, text) => log.warn(`Unexpected output on ${stream} was diverted to the log`, { text: truncate(text.trimEnd()) }));
+
+  const controller = new AbortController();
+  let finished = false;
+  const finish = async (envelope: ActionResultEnvelope, exitCode: 0 | 1 | 2): Promise<void> => {
+    if (finished) return;
+    finished = true;
+    await writeResult(`${redactor.redact(safeStringify(envelope))}\n`);
+    process.exit(exitCode);
+  };
+  const fail = (err: unknown): Promise<void> => {
+    const { envelope, exitCode } = failure(spec.name, err);
+    const level = exitCode === 2 ? 'warn' : 'error';
+    log[level](`${spec.name} failed`, { code: envelope.error?.code, error: envelope.error?.message, duration_ms: Date.now() - started });
+    if (!(err instanceof ActionError) && err instanceof Error) log.debug('Stack of the unexpected error', { stack: err.stack });
+    return finish(envelope, exitCode);
+  };
+
+  process.on('uncaughtException', (err) => void fail(err));
+  process.on('unhandledRejection', (err) => void fail(err));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      controller.abort(new ActionError('TIMEOUT', `stopped by ${signal}`));
+      void fail(new ActionError('TIMEOUT', `The run was stopped by ${signal} before it finished; nothing was handed over.`));
+    });
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const raw = await readRawInput(parseArgs(process.argv.slice(2)), process.stdin);
+    if (typeof raw['case_id'] === 'string') log.caseId = raw['case_id'];
+    const config = loadConfig(process.env);
+    if (config.credential.kind === 'certificate') redactor.add(config.credential.pem);
+    log.level = config.logLevel;
+    for (const warning of config.warnings) log.warn(warning);
+
+    const params = validateInput(spec, raw);
+    const context = params as unknown as Required<Pick<ActionContextInput, 'case_id' | 'alert_group_identifiers' | 'target_entities' | 'scope'>> & ActionContextInput;
+    const { entities, skipped, duplicates } = resolveEntities(context.target_entities, context.scope, definition.entityTypes);
+
+    const deadline = started + spec.timeoutSeconds * 1000;
+    timer = setTimeout(() => {
+      controller.abort(new ActionError('TIMEOUT', 'deadline reached'));
+      void fail(new ActionError('TIMEOUT', `${spec.name} did not finish within its ${spec.timeoutSeconds} seconds.`));
+    }, Math.max(0, deadline - Date.now()));
+
+    const ctx: ActionContext<Input> = {
+      params,
+      config,
+      entities,
+      log,
+      caseId: context.case_id,
+      alertGroupIdentifiers: context.alert_group_identifiers,
+      state: spec.type === 'Daemon' ? context.state : undefined,
+      deadline,
+      signal: controller.signal,
+      remainingMs: () => Math.max(0, deadline - Date.now()),
+      addSecret: (secret) => redactor.add(secret),
+    };
+    log.debug('Configuration', describeConfig(config));
+    log.info(`${spec.name} started`, { entities: entities.length, skipped_entities: skipped.length, duplicate_entities: duplicates || undefined });
+    const outcome = await definition.run(ctx);
+    const envelope = completion(definition as ActionDefinition<unknown, Result>, outcome, skipped);
+    log.info(`${spec.name} completed`, { result_value: envelope.result_value, duration_ms: Date.now() - started });
+    await finish(envelope, 0);
+  } catch (err) {
+    await fail(err);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// The build: a strict type check of everything (tsc, which also compiles the tests into build/), then one
+// self-contained bundle per action of the manifest under dist/actions/ (esbuild), so an action process loads no
+// schema compiler and no unused code. The test fixture package is bundled the same way.
+//
+//   node scripts/build.mjs                  type check + bundles (this package and the test fixture package)
+//   node scripts/build.mjs --bundles-only   bundles only
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const fixtureRoot = path.join(repoRoot, 'test', 'fixtures', 'pkg');
+
+function typecheck() {
+  const tsc = path.join(path.dirname(require.resolve('typescript/package.json')), 'bin', 'tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', repoRoot], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').filter((l) => !/Unknown user config "nodedir"/.test(l)).join('\n').trim();
+  if (out) process.stderr.write(`${out}\n`);
+  if (r.status !== 0) throw new Error(`type check failed (tsc exit ${r.status})`);
+}
+
+/** The bundle's entry: the stdio guard first (before any dependency can write to stdout), then the action, then main. */
+function entryFor(root, id) {
+  const rt = path.join(repoRoot, 'lib', 'runtime');
+  return [
+    `import ${JSON.stringify(path.join(rt, 'stdio'))};`,
+    `import action from ${JSON.stringify(path.join(root, 'actions', id))};`,
+    `import { main } from ${JSON.stringify(path.join(rt, 'main'))};`,
+    'void main(action);',
+  ].join('\n');
+}
+
+export async function bundle(root) {
+  const esbuild = require('esbuild');
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'manifest', 'manifest.json'), 'utf8'));
+  const meta = {};
+  for (const action of manifest.actions) {
+    const outfile = path.join(root, action.entry);
+    const result = await esbuild.build({
+      stdin: { contents: entryFor(root, action.id), resolveDir: root, loader: 'ts', sourcefile: `entry-${action.id}.ts` },
+      outfile,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      sourcemap: true,
+      metafile: true,
+      logLevel: 'warning',
+      legalComments: 'eof',
+      banner: { js: `// ${manifest.name}: ${action.name} (${action.id}). Built by scripts/build.mjs; do not edit.` },
+    });
+    meta[action.id] = {
+      bytes: fs.statSync(outfile).size,
+      inputs: Object.keys(result.metafile.inputs).map((p) => path.relative(repoRoot, path.resolve(repoRoot, p))).sort(),
+    };
+  }
+  fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'dist', 'bundles.json'), `${JSON.stringify(meta, null, 2)}\n`);
+  return meta;
+}
+
+async function main(argv) {
+  const bundlesOnly = argv.includes('--bundles-only');
+  const unknown = argv.filter((a) => a !== '--bundles-only');
+  if (unknown.length) throw new Error(`unknown argument ${unknown[0]}; usage: build.mjs [--bundles-only]`);
+  const t0 = Date.now();
+  if (!bundlesOnly) typecheck();
+  const ours = await bundle(repoRoot);
+  await bundle(fixtureRoot);
+  process.stderr.write(`build: ${Object.keys(ours).length} action bundle(s) in dist/actions, fixture bundles, in ${Date.now() - t0} ms\n`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).catch((err) => {
+    process.stderr.write(`build failed: ${err.message ?? err}\n`);
+    process.exit(1);
+  });
+}
