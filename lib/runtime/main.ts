@@ -3,55 +3,18 @@
 // agrees with it. The only module besides stdio.ts and input.ts that touches process.
 
 import { setStrayOutputSink, writeLogLine, writeResult } from './stdio';
-import type { ActionDefinition, ActionContext, ActionOutcome } from './action';
+import type { ActionDefinition, ActionContext } from './action';
 import type { ActionContextInput, ActionResultEnvelope } from '../generated/contract.types';
 import { describeConfig, loadConfig, secretsIn } from './config';
 import { resolveEntities } from './entities';
-import { ActionError, exitCodeFor, type ErrorCode } from './errors';
+import { ActionError } from './errors';
 import { parseArgs, readRawInput } from './input';
 import { JsonLogger, safeStringify } from './log';
 import { Redactor } from './redact';
+import { completion, failure } from './result';
 import { validateInput } from './validate';
 
 const truncate = (s: string, n = 2000): string => (s.length > n ? `${s.slice(0, n)}... (${s.length - n} more characters)` : s);
-
-/** The failed result for an error; unexpected errors are INTERNAL, with their message (redacted on output). */
-export function failure(actionName: string, err: unknown): { envelope: ActionResultEnvelope; exitCode: 1 | 2 } {
-  const code: ErrorCode = err instanceof ActionError ? err.code : 'INTERNAL';
-  const detail = err instanceof Error ? err.message : String(err);
-  const message = err instanceof ActionError ? detail : `Unexpected error: ${detail || (err instanceof Error ? err.name : 'unknown')}`;
-  return {
-    envelope: {
-      status: 'failed',
-      result_value: false,
-      output_message: `${actionName} failed: ${message}`,
-      json_result: {},
-      error: { code, message },
-    },
-    exitCode: exitCodeFor(code),
-  };
-}
-
-/** The completed result for an outcome; entities passed over by scope resolution are reported as skipped. */
-export function completion<R>(definition: ActionDefinition<unknown, R>, outcome: ActionOutcome<R>, skipped: ActionResultEnvelope['entities']): ActionResultEnvelope {
-  const json = outcome.json_result as unknown;
-  if (json === null || typeof json !== 'object') throw new ActionError('INTERNAL', `The action returned a json_result that is not an object or an array (${json === null ? 'null' : typeof json}).`);
-  if (typeof outcome.result_value !== 'boolean' || typeof outcome.output_message !== 'string') throw new ActionError('INTERNAL', 'The action returned no result_value or output_message.');
-  const envelope: ActionResultEnvelope = {
-    status: 'completed',
-    result_value: outcome.result_value,
-    output_message: outcome.output_message,
-    json_result: json as ActionResultEnvelope['json_result'],
-  };
-  const entities = [...(outcome.entities ?? []), ...(skipped ?? [])];
-  if (definition.entityTypes || entities.length) envelope.entities = entities;
-  if (outcome.tables?.length) envelope.tables = outcome.tables;
-  if (definition.spec.type === 'Daemon') {
-    if (!outcome.state) throw new ActionError('INTERNAL', 'The daemon returned no checkpoint (state).');
-    envelope.state = outcome.state;
-  }
-  return envelope;
-}
 
 export async function main<Input, Result>(definition: ActionDefinition<Input, Result>): Promise<void> {
   const started = Date.now();

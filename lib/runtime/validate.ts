@@ -72,17 +72,22 @@ function coerceValue(value: Json, schemaIn: Schema, root: Schema): Json | typeof
   return v;
 }
 
+/** Sets an own property: a "__proto__" key from JSON.parse stays a key (and is refused as unknown), never a prototype. */
+function define(obj: Record<string, Json>, key: string, value: Json): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 function coerceObject(obj: Record<string, Json>, schema: Schema, root: Schema): Record<string, Json> {
   const props = (schema['properties'] ?? {}) as Record<string, Schema>;
   const out: Record<string, Json> = {};
   for (const [key, value] of Object.entries(obj)) {
     const prop = Object.prototype.hasOwnProperty.call(props, key) ? props[key] : undefined;
     if (!prop) {
-      out[key] = value;
+      define(out, key, value);
       continue;
     }
     const c = coerceValue(value, prop, root);
-    if (c !== ABSENT) out[key] = c;
+    if (c !== ABSENT) define(out, key, c);
   }
   return out;
 }
