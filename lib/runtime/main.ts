@@ -22,7 +22,9 @@ export async function main<Input, Result>(definition: ActionDefinition<Input, Re
   const redactor = new Redactor();
   for (const secret of secretsIn(process.env)) redactor.add(secret);
   const log = new JsonLogger(writeLogLine, redactor, spec.id);
-  setStrayOutputSink((stream, text) => log.warn(`Unexpected output on ${stream} was diverted to the log`, { text: truncate(text.trimEnd()) }));
+  // stray output is held by stdio.ts until the log level is known, then logged at warn
+  const attachStrayOutput = (): void =>
+    setStrayOutputSink((stream, text) => log.warn(`Unexpected output on ${stream} was diverted to the log`, { text: truncate(text.trimEnd()) }));
 
   const controller = new AbortController();
   let finished = false;
@@ -33,6 +35,7 @@ export async function main<Input, Result>(definition: ActionDefinition<Input, Re
     process.exit(exitCode);
   };
   const fail = (err: unknown): Promise<void> => {
+    attachStrayOutput();
     const { envelope, exitCode } = failure(spec.name, err);
     const level = exitCode === 2 ? 'warn' : 'error';
     log[level](`${spec.name} failed`, { code: envelope.error?.code, error: envelope.error?.message, duration_ms: Date.now() - started });
@@ -56,6 +59,7 @@ export async function main<Input, Result>(definition: ActionDefinition<Input, Re
     const config = loadConfig(process.env);
     if (config.credential.kind === 'certificate') redactor.add(config.credential.pem);
     log.level = config.logLevel;
+    attachStrayOutput();
     for (const warning of config.warnings) log.warn(warning);
 
     const params = validateInput(spec, raw);

@@ -1,0 +1,106 @@
+// scripts/run-action: runs a built entry as an engine does, raw JSON when piped, readable on a terminal.
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fixtureRoot, repoRoot } from '../support/paths';
+import { BASE_ENV, cleanEnv } from '../support/run';
+
+const HARNESS = path.join(repoRoot, 'scripts', 'run-action');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const harness = require(HARNESS) as {
+  parseEnvFile(text: string, file: string): Record<string, string>;
+  parseArgs(argv: string[]): { params: Array<[string, string]>; entities: unknown[]; action?: string };
+  buildInput(opts: unknown): Record<string, unknown>;
+  render(result: unknown, action: { name: string }, code: number): string;
+};
+
+function runHarness(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [HARNESS, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('run-action harness', function () {
+  this.timeout(30_000);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'harness-'));
+  const envFile = path.join(dir, 'test.env');
+  fs.writeFileSync(envFile, Object.entries(BASE_ENV).map(([k, v]) => `${k}=${v}`).join('\n'));
+
+  it('sends --param values as strings and --entity as target entities, and passes the raw JSON through when piped', async () => {
+    const r = await runHarness(['echo', '--root', fixtureRoot, '--env-file', envFile, '--param', 'message=hi', '--param', 'count=2', '--param', 'mode=upper', '--entity', 'IP:10.0.0.5', '--entity', 'URL:https://x.example/a:b']);
+    expect(r.code).to.equal(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.json_result).to.deep.include({ message: 'HI', count: 2, case_id: 'local-run', alert_group_identifiers: [] });
+    expect(result.entities.map((e: { Identifier: string }) => e.Identifier)).to.deep.equal(['10.0.0.5', 'https://x.example/a:b']);
+    for (const line of r.stderr.trim().split('\n')) expect(JSON.parse(line)).to.include.keys('level', 'msg');
+  });
+
+  it('passes the action\'s exit code and failed result through', async () => {
+    const r = await runHarness(['echo', '--root', fixtureRoot, '--env-file', envFile, '--param', 'message=hi', '--param', 'count=9']);
+    expect(r.code).to.equal(2);
+    expect(JSON.parse(r.stdout).error).to.deep.equal({ code: 'INVALID_INPUT', message: "Parameter 'count' must be at most 5; got 9." });
+  });
+
+  it('finds actions by id or name, starts from an --input file, and takes the configuration from the environment too', async () => {
+    const input = path.join(dir, 'in.json');
+    fs.writeFileSync(input, JSON.stringify({ case_id: 'C-9', alert_group_identifiers: ['g'], message: 'file', target_entities: [{ Identifier: 'h1', EntityType: 'HOSTNAME' }] }));
+    const r = await runHarness(['Echo', '--root', fixtureRoot, '--input', input, '--entity', 'HOST:h2'], BASE_ENV);
+    expect(r.code).to.equal(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.json_result).to.deep.include({ message: 'file', case_id: 'C-9' });
+    expect(result.json_result.entities.map((e: { identifier: string }) => e.identifier)).to.deep.equal(['h1', 'h2']);
+  });
+
+  it('says which actions exist when asked for one that does not, and exits 2', async () => {
+    const r = await runHarness(['nope', '--root', fixtureRoot]);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/no action "nope" in .*manifest\.json; the actions are:\n {2}echo +Echo\n {2}echo-daemon +Echo Daemon/);
+    expect(r.stdout).to.equal('');
+    const bad = await runHarness(['echo', '--root', fixtureRoot, '--entity', 'novalue']);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.match(/--entity takes TYPE:identifier/);
+  });
+
+  it('collects a repeated --param into a list', () => {
+    const input = harness.buildInput({ ...harness.parseArgs(['echo', '--param', 'tags=a', '--param', 'tags=b', '--param', 'x=1=2']), root: repoRoot });
+    expect(input).to.deep.include({ tags: ['a', 'b'], x: '1=2', case_id: 'local-run', alert_group_identifiers: [] });
+  });
+
+  it('reads env files: comments, export, quotes, multi-line PEM values', () => {
+    const env = harness.parseEnvFile(
+      ['# a comment', 'export A=1', 'B = "two words" # note', "C='single $x'", 'D="-----BEGIN CERTIFICATE-----', 'MIIB', '-----END CERTIFICATE-----"', 'E=plain # trailing', 'F="esc\\"aped\\n"'].join('\n'),
+      'x.env',
+    );
+    expect(env).to.deep.equal({ A: '1', B: 'two words', C: 'single $x', D: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----', E: 'plain', F: 'esc"aped\n' });
+    expect(() => harness.parseEnvFile('NOT A LINE', 'y.env')).to.throw(/y\.env:1: expected KEY=VALUE/);
+  });
+
+  it('renders a result readably: status, message, entities, tables', () => {
+    const text = harness.render(
+      {
+        status: 'completed',
+        result_value: true,
+        output_message: 'Found 2 rows.',
+        json_result: {},
+        entities: [{ Identifier: '10.0.0.5', EntityType: 'ADDRESS', status: 'success', message: 'in the query' }],
+        tables: [{ title: 'Rows', columns: ['DeviceName', 'Count'], rows: [['ws-01', 3], ['a-very-long-device-name-that-goes-on-and-on-and-on.contoso.local', null]] }],
+      },
+      { name: 'Execute Query' },
+      0,
+    );
+    expect(text).to.include('completed  Execute Query  result_value=true  exit=0');
+    expect(text).to.include('Found 2 rows.');
+    expect(text).to.match(/Identifier +EntityType +status +message\n-+ +-+ +-+ +-+\n10\.0\.0\.5 +ADDRESS +success +in the query/);
+    expect(text).to.match(/Rows \(2 rows\)\nDeviceName +Count\n-+ +-+\nws-01 +3\na-very-long-device-name-that-goes-on-and-on-a\.\.\./);
+    const failed = harness.render({ status: 'failed', result_value: false, output_message: 'X failed: no', json_result: {}, error: { code: 'PERMISSION', message: 'no' } }, { name: 'X' }, 1);
+    expect(failed).to.include('failed  X  result_value=false  exit=1');
+    expect(failed).to.include('PERMISSION: no');
+  });
+});

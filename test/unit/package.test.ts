@@ -1,0 +1,121 @@
+// The package's own files: manifest against its schema and the contract, generated files fresh, bundles lean.
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fixtureRoot, repoRoot } from '../support/paths';
+import { validatorFor } from '../support/schemas';
+
+const readJson = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8'));
+
+/** CONTRACT.md section 3, variable by variable, with its default. */
+const CONTRACT_CONFIGURATION: Record<string, unknown> = {
+  M365D_CLOUD: 'Worldwide',
+  M365D_API_URL: null,
+  M365D_API_FLAVOR: null,
+  M365D_LOGIN_URL: null,
+  M365D_TENANT_ID: null,
+  M365D_CLIENT_ID: null,
+  M365D_CLIENT_SECRET: null,
+  M365D_CLIENT_CERTIFICATE: null,
+  M365D_VERIFY_SSL: true,
+  M365D_CA_CERTIFICATE: null,
+  M365D_PROXY_URL: null,
+  M365D_TIMEOUT: 60,
+  M365D_STATE_DIR: null,
+  M365D_LOG_LEVEL: 'info',
+};
+
+describe('package files', () => {
+  for (const root of [repoRoot, fixtureRoot]) {
+    const name = path.relative(repoRoot, root) || 'this package';
+    describe(`manifest of ${name}`, () => {
+      const manifest = readJson(path.join(root, 'manifest/manifest.json'));
+
+      it('validates against schemas/manifest.schema.json', () => {
+        const validate = validatorFor('schemas/manifest.schema.json');
+        expect(validate(manifest), JSON.stringify(validate.errors, null, 1)).to.equal(true);
+      });
+
+      it('points at schemas that exist and compile, and at entries under dist/actions named by id', () => {
+        const ids = new Set<string>();
+        for (const action of manifest.actions) {
+          expect(ids.has(action.id), `duplicate id ${action.id}`).to.equal(false);
+          ids.add(action.id);
+          expect(action.entry).to.equal(`dist/actions/${action.id}.js`);
+          for (const file of [action.parameters, action.result]) {
+            expect(fs.existsSync(path.join(root, file)), file).to.equal(true);
+            expect(() => validatorFor(path.join(root, file))).not.to.throw();
+          }
+          expect(fs.existsSync(path.join(root, 'actions', `${action.id}.ts`)), `actions/${action.id}.ts`).to.equal(true);
+        }
+      });
+    });
+  }
+
+  it('lists every configuration variable of the contract once, with its default', () => {
+    const manifest = readJson(path.join(repoRoot, 'manifest/manifest.json'));
+    const byEnv = Object.fromEntries(manifest.configuration.map((f: { env: string; default: unknown }) => [f.env, f.default]));
+    expect(manifest.configuration.map((f: { env: string }) => f.env)).to.have.members(Object.keys(CONTRACT_CONFIGURATION));
+    expect(byEnv).to.deep.equal(CONTRACT_CONFIGURATION);
+    const required = manifest.configuration.filter((f: { required: boolean }) => f.required).map((f: { env: string }) => f.env);
+    expect(required).to.deep.equal(['M365D_TENANT_ID', 'M365D_CLIENT_ID']);
+  });
+
+  it('rejects a manifest that breaks its schema', () => {
+    const validate = validatorFor('schemas/manifest.schema.json');
+    const manifest = readJson(path.join(fixtureRoot, 'manifest/manifest.json'));
+    const broken = { ...manifest, actions: [{ ...manifest.actions[0], type: 'Magic', entry: 'actions/echo.ts' }] };
+    expect(validate(broken)).to.equal(false);
+    expect((validate.errors ?? []).map((e) => e.instancePath)).to.include.members(['/actions/0/type', '/actions/0/entry']);
+  });
+
+  describe('generated files (lib/generated)', function () {
+    this.timeout(60_000);
+    const codegen = (args: string[]) => spawnSync(process.execPath, [path.join(repoRoot, 'scripts/codegen.mjs'), ...args], { encoding: 'utf8' });
+
+    for (const root of [repoRoot, fixtureRoot]) {
+      it(`are up to date with the schemas in ${path.relative(repoRoot, root) || 'this package'}`, () => {
+        const r = codegen(['--check', '--root', root]);
+        expect(r.stderr).to.equal('');
+        expect(r.status).to.equal(0);
+      });
+    }
+
+    it('are reported stale when a schema changes', () => {
+      // a copy of the fixture package at the same depth, so its relative $refs still resolve
+      const copy = path.join(repoRoot, 'build', 'stale-check', 'pkg');
+      fs.rmSync(copy, { recursive: true, force: true });
+      fs.mkdirSync(path.dirname(copy), { recursive: true });
+      fs.cpSync(fixtureRoot, copy, { recursive: true, filter: (src) => !src.includes(`${path.sep}dist`) });
+      expect(codegen(['--check', '--root', copy]).status).to.equal(0);
+      const file = path.join(copy, 'schemas/echo.input.schema.json');
+      const schema = readJson(file);
+      schema.properties.count.maximum = 6;
+      fs.writeFileSync(file, JSON.stringify(schema));
+      fs.writeFileSync(path.join(copy, 'lib/generated/leftover.ts'), '');
+      const r = codegen(['--check', '--root', copy]);
+      expect(r.status).to.equal(1);
+      expect(r.stderr).to.include('stale: lib/generated/actions/echo.spec.ts');
+      expect(r.stderr).to.include('not generated by codegen: lib/generated/leftover.ts');
+      expect(codegen(['--root', copy]).status).to.equal(0);
+      expect(codegen(['--check', '--root', copy]).status).to.equal(0);
+      expect(fs.existsSync(path.join(copy, 'lib/generated/leftover.ts'))).to.equal(false);
+    });
+  });
+
+  describe('action bundles', () => {
+    for (const root of [repoRoot, fixtureRoot]) {
+      it(`of ${path.relative(repoRoot, root) || 'this package'} hold no schema compiler, code generator or parser`, () => {
+        const meta = readJson(path.join(root, 'dist/bundles.json')) as Record<string, { inputs: string[] }>;
+        const manifest = readJson(path.join(root, 'manifest/manifest.json'));
+        expect(Object.keys(meta).sort()).to.deep.equal(manifest.actions.map((a: { id: string }) => a.id).sort());
+        for (const [id, { inputs }] of Object.entries(meta)) {
+          const heavy = inputs.filter((p) => /node_modules\/(ajv\/dist\/(?!runtime\/)|json-schema-to-typescript|prettier|@kusto|typescript|esbuild|mocha|chai|sinon)/.test(p));
+          expect(heavy, id).to.deep.equal([]);
+          expect(inputs.filter((p) => p.startsWith('test/emulator')), id).to.deep.equal([]);
+        }
+      });
+    }
+  });
+});
