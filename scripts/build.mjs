@@ -23,6 +23,20 @@ function typecheck() {
   if (r.status !== 0) throw new Error(`type check failed (tsc exit ${r.status})`);
 }
 
+function walk(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
+
+/** Removes compiled files whose TypeScript source is gone (a deleted test must not keep running from build/). */
+function removeStaleOutputs() {
+  const out = path.join(repoRoot, 'build');
+  for (const file of walk(out)) {
+    const m = /^(.*)\.js(\.map)?$/.exec(path.relative(out, file));
+    if (m && !m[1].startsWith('stale-check') && !fs.existsSync(path.join(repoRoot, `${m[1]}.ts`))) fs.rmSync(file);
+  }
+}
+
 /** The bundle's entry: the stdio guard first (before any dependency can write to stdout), then the action, then main. */
 function entryFor(root, id) {
   const rt = path.join(repoRoot, 'lib', 'runtime');
@@ -38,6 +52,10 @@ export async function bundle(root) {
   const esbuild = require('esbuild');
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'manifest', 'manifest.json'), 'utf8'));
   const meta = {};
+  const wanted = new Set(manifest.actions.map((a) => path.join(root, a.entry)));
+  for (const file of walk(path.join(root, 'dist', 'actions'))) {
+    if (!wanted.has(file.replace(/\.map$/, ''))) fs.rmSync(file);
+  }
   for (const action of manifest.actions) {
     const outfile = path.join(root, action.entry);
     const result = await esbuild.build({
@@ -68,7 +86,10 @@ async function main(argv) {
   const unknown = argv.filter((a) => a !== '--bundles-only');
   if (unknown.length) throw new Error(`unknown argument ${unknown[0]}; usage: build.mjs [--bundles-only]`);
   const t0 = Date.now();
-  if (!bundlesOnly) typecheck();
+  if (!bundlesOnly) {
+    typecheck();
+    removeStaleOutputs();
+  }
   const ours = await bundle(repoRoot);
   await bundle(fixtureRoot);
   process.stderr.write(`build: ${Object.keys(ours).length} action bundle(s) in dist/actions, fixture bundles, in ${Date.now() - t0} ms\n`);
