@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ActionError } from '../../../lib/runtime/errors';
+import { syncActionErrorOf } from '../../support/errors';
 import { CLOUD_PRESETS, defaultStateDir, describeConfig, flavorOfHost, loadConfig, secretsIn, type Env } from '../../../lib/runtime/config';
 
 const BASE: Env = {
@@ -13,17 +13,8 @@ const BASE: Env = {
 const CERT_PEM = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\nMIIDazCCAlOgAwIBAgIUJ\n-----END CERTIFICATE-----\n';
 const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIDazCCAlOgAwIBAgIUCA\n-----END CERTIFICATE-----\n';
 
-/** Runs loadConfig and returns the CONFIGURATION error's message; fails if it does not throw one. */
-function configError(env: Env, deps = {}): string {
-  try {
-    loadConfig(env, deps);
-  } catch (err) {
-    expect(err).to.be.instanceOf(ActionError);
-    expect((err as ActionError).code).to.equal('CONFIGURATION');
-    return (err as Error).message;
-  }
-  throw new Error('expected a configuration error');
-}
+/** The CONFIGURATION error loadConfig throws for `env`. */
+const configError = (env: Env, deps = {}): string => syncActionErrorOf('CONFIGURATION', () => loadConfig(env, deps));
 
 describe('configuration (M365D_* variables)', () => {
   it('defaults to the worldwide Graph API, with every contract default', () => {

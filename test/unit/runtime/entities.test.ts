@@ -1,21 +1,12 @@
 import { expect } from 'chai';
 import { canonicalEntityType, entityValue, isEmailAddress, parseScope, resolveEntities, ENTITY_TYPES, type EntityType } from '../../../lib/runtime/entities';
-import { ActionError } from '../../../lib/runtime/errors';
+import { syncActionErrorOf } from '../../support/errors';
 import type { TargetEntity } from '../../../lib/generated/contract.types';
 
 const ALL: readonly EntityType[] = ENTITY_TYPES;
 const e = (EntityType: string, Identifier: string, extra: Partial<TargetEntity> = {}): TargetEntity => ({ Identifier, EntityType, ...extra });
 
-function invalid(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ActionError);
-    expect((err as ActionError).code).to.equal('INVALID_INPUT');
-    return (err as Error).message;
-  }
-  throw new Error('expected INVALID_INPUT');
-}
+const invalid = (fn: () => unknown): string => syncActionErrorOf('INVALID_INPUT', fn);
 
 describe('entities and scope', () => {
   it('knows the six types and their aliases, whatever the case', () => {

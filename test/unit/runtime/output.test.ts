@@ -9,6 +9,7 @@ import { Redactor, REDACTED } from '../../../lib/runtime/redact';
 import { parseArgs, parseInputText, readRawInput } from '../../../lib/runtime/input';
 import { completion, failure } from '../../../lib/runtime/result';
 import { repoRoot } from '../../support/paths';
+import { actionErrorOf } from '../../support/errors';
 import { envelopeValidator } from '../../support/schemas';
 
 const envelopeSchema = JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas/common/result.schema.json'), 'utf8'));
@@ -85,15 +86,7 @@ describe('logging', () => {
 });
 
 describe('input reading', () => {
-  const invalid = async (fn: () => unknown): Promise<string> => {
-    try {
-      await fn();
-    } catch (err) {
-      expect((err as ActionError).code).to.equal('INVALID_INPUT');
-      return (err as Error).message;
-    }
-    throw new Error('expected INVALID_INPUT');
-  };
+  const invalid = (fn: () => unknown): Promise<string> => actionErrorOf('INVALID_INPUT', fn);
 
   it('takes --input FILE or nothing, and nothing else', async () => {
     expect(parseArgs([])).to.deep.equal({ kind: 'stdin' });

@@ -1,20 +1,11 @@
 import { expect } from 'chai';
-import { ActionError } from '../../../lib/runtime/errors';
+import { syncActionErrorOf } from '../../support/errors';
 import { coerceInput, validateInput } from '../../../lib/runtime/validate';
 import { spec } from '../../fixtures/pkg/lib/generated/actions/echo.spec';
 
 const BASE = { case_id: '42', alert_group_identifiers: [], message: 'hi' };
 
-function invalid(raw: Record<string, unknown>): string {
-  try {
-    validateInput(spec, raw);
-  } catch (err) {
-    expect(err).to.be.instanceOf(ActionError);
-    expect((err as ActionError).code).to.equal('INVALID_INPUT');
-    return (err as Error).message;
-  }
-  throw new Error('expected INVALID_INPUT');
-}
+const invalid = (raw: Record<string, unknown>): string => syncActionErrorOf('INVALID_INPUT', () => validateInput(spec, raw));
 
 describe('input validation (precompiled validator + coercion)', () => {
   it('fills defaults', () => {
