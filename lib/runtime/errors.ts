@@ -15,8 +15,20 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** A failure with a contract error code and a message a person can act on (never a secret). */
+const ACTION_ERROR = Symbol.for('m365d-soar.ActionError');
+
+/**
+ * A failure with a contract error code and a message a person can act on (never a secret).
+ * `instanceof` goes by a registered symbol, not by the class object, so that it holds across bundles: an action
+ * bundle and a shared bundle (dist/shared/) each carry their own copy of this class.
+ */
 export class ActionError extends Error {
+  readonly [ACTION_ERROR] = true;
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[ACTION_ERROR] === true;
+  }
+
   constructor(
     readonly code: ErrorCode,
     message: string,

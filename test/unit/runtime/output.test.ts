@@ -8,6 +8,7 @@ import { JsonLogger, safeStringify } from '../../../lib/runtime/log';
 import { Redactor, REDACTED } from '../../../lib/runtime/redact';
 import { parseArgs, parseInputText, readRawInput } from '../../../lib/runtime/input';
 import { completion, failure } from '../../../lib/runtime/result';
+import { TransportError } from '../../../lib/http/transport';
 import { repoRoot } from '../../support/paths';
 import { actionErrorOf } from '../../support/errors';
 import { envelopeValidator } from '../../support/schemas';
@@ -130,6 +131,16 @@ describe('results and exit codes', () => {
   it('uses exactly the contract\'s error codes, exit 2 only for input and configuration', () => {
     expect([...ERROR_CODES]).to.deep.equal(envelopeSchema.properties.error.properties.code.enum);
     for (const code of ERROR_CODES) expect(exitCodeFor(code), code).to.equal(code === 'INVALID_INPUT' || code === 'CONFIGURATION' ? 2 : 1);
+  });
+
+  it('recognises an ActionError or TransportError made by another bundle\'s copy of the class', () => {
+    const foreign = Object.assign(new Error('from dist/shared'), { code: 'NETWORK', [Symbol.for('m365d-soar.ActionError')]: true });
+    expect(foreign instanceof ActionError).to.equal(true);
+    expect(new Error('plain') instanceof ActionError).to.equal(false);
+    expect(failure('Ping', foreign).envelope.error).to.deep.equal({ code: 'NETWORK', message: 'from dist/shared' });
+    const transport = Object.assign(new Error('reset'), { [Symbol.for('m365d-soar.TransportError')]: true });
+    expect(transport instanceof TransportError).to.equal(true);
+    expect(new ActionError('NETWORK', 'x') instanceof TransportError).to.equal(false);
   });
 
   it('builds failed results that satisfy the envelope schema', () => {

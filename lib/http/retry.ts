@@ -1,0 +1,98 @@
+// Retries as a small policy around one transport (after Azure's core-rest-pipeline throttlingRetryStrategy and
+// exponentialRetryStrategy): 429, 503 and 504 wait for Retry-After (seconds or an HTTP date) or back off
+// exponentially with jitter; a connection that failed before the request was sent is always tried again; one that
+// may have carried it only when the request is safe to repeat. The whole wait is bounded by the action's remaining
+// time: a wait that would pass the deadline is not started. Every retry is logged.
+
+import type { Logger } from '../runtime/log';
+import { TransportError, type HttpRequest, type HttpResponse, type Transport } from './transport';
+
+export const RETRY_STATUSES: ReadonlySet<number> = new Set([429, 503, 504]);
+
+export interface RetryOptions {
+  /** attempts in all, the first included */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** epoch ms: no wait may end after this (less the time one more attempt needs, `reserveMs`) */
+  deadline: number;
+  reserveMs: number;
+  log: Logger;
+  signal?: AbortSignal;
+  /** for tests */
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+}
+
+export const DEFAULT_RETRY: Pick<RetryOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs' | 'reserveMs'> = {
+  maxAttempts: 5,
+  baseDelayMs: 1_000,
+  maxDelayMs: 60_000,
+  reserveMs: 1_000,
+};
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(headers: Record<string, string>, now: number): number | undefined {
+  const value = headers['retry-after']?.trim();
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Exponential back-off with full jitter between half and the whole of base * 2^(attempt-1), capped. */
+export function backoffMs(attempt: number, options: Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs'>, random: () => number): number {
+  const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
+
+/** Whether a request may be sent again after it may have been applied. */
+export const isIdempotent = (request: HttpRequest): boolean => request.idempotent ?? request.method !== 'POST';
+
+/**
+ * Sends `request`, retrying as above. Returns the last response (the caller maps a final 429/503/504 to an error) or
+ * throws the last TransportError.
+ */
+export async function sendWithRetries(transport: Transport, request: HttpRequest, options: RetryOptions): Promise<HttpResponse> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+  for (let attempt = 1; ; attempt++) {
+    let wait: number | undefined;
+    let reason: Record<string, unknown>;
+    try {
+      const response = await transport.send(request, options.signal);
+      if (!RETRY_STATUSES.has(response.status)) return response;
+      // a 504 means a gateway gave up waiting: a request that creates something may have been applied
+      if (response.status === 504 && !isIdempotent(request)) return response;
+      const after = retryAfterMs(response.headers, now());
+      wait = after ?? backoffMs(attempt, options, random);
+      reason = { status: response.status, retry_after_ms: after };
+      if (!canWait(attempt, wait, options, now())) {
+        options.log.warn(`${request.label}: giving up after ${attempt} attempt(s)`, { ...reason, wait_ms: wait, remaining_ms: Math.max(0, options.deadline - now()) });
+        return response;
+      }
+    } catch (err) {
+      if (!(err instanceof TransportError) || err.kind === 'aborted') throw err;
+      if (err.maybeSent && !isIdempotent(request)) throw err;
+      if (err.kind === 'tls') throw err; // a certificate does not change on retry
+      wait = backoffMs(attempt, options, random);
+      reason = { error: err.code ?? err.kind };
+      if (!canWait(attempt, wait, options, now())) throw err;
+    }
+    options.log.warn(`${request.label}: retrying in ${wait} ms`, { attempt, next_attempt: attempt + 1, ...reason });
+    await sleep(wait, options.signal);
+    if (options.signal?.aborted) throw new TransportError('aborted', `${request.label} was cancelled.`, true);
+  }
+}
+
+function canWait(attempt: number, wait: number, options: RetryOptions, now: number): boolean {
+  return attempt < options.maxAttempts && now + wait + options.reserveMs <= options.deadline;
+}

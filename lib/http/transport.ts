@@ -1,0 +1,168 @@
+// One HTTP exchange on cross-fetch, with the configured TLS trust, proxy and per-request timeout.
+// Retries are not here: see retry.ts, which wraps this.
+
+import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
+import * as https from 'node:https';
+import * as tls from 'node:tls';
+import fetch from 'cross-fetch';
+import type { Config } from '../runtime/config';
+import { proxyFor } from './proxy';
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+export interface HttpRequest {
+  method: HttpMethod;
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** may be sent again when it may already have been applied (default: every method but POST) */
+  idempotent?: boolean;
+  /** what the request does, for logs and messages: "list incidents" */
+  label: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** lower-case names */
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type TransportErrorKind = 'timeout' | 'network' | 'tls' | 'aborted';
+
+const TRANSPORT_ERROR = Symbol.for('m365d-soar.TransportError');
+
+/** A request that got no complete HTTP response. `instanceof` holds across bundles, as for ActionError. */
+export class TransportError extends Error {
+  readonly [TRANSPORT_ERROR] = true;
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[TRANSPORT_ERROR] === true;
+  }
+
+  constructor(
+    readonly kind: TransportErrorKind,
+    message: string,
+    /** false when the request certainly never reached the server (refused, DNS, TLS): always safe to send again */
+    readonly maybeSent: boolean,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'TransportError';
+  }
+}
+
+export interface Transport {
+  send(request: HttpRequest, signal?: AbortSignal): Promise<HttpResponse>;
+}
+
+/** Error codes of a connection that never carried the request. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTNAME|ALTNAME/;
+
+/**
+ * The TLS trust of every connection: Node's default roots plus M365D_CA_CERTIFICATE. The extra certificates are added
+ * to a context made from the defaults, as Node's own createSecureContext does for `ca`: passing
+ * `ca: [...tls.rootCertificates, extra]` would re-parse every root and cost some 25 ms per process.
+ */
+export function secureContextFor(config: Pick<Config, 'caCertificates'>): tls.SecureContext {
+  const context = tls.createSecureContext({});
+  if (config.caCertificates) {
+    const blocks = config.caCertificates.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    const native = (context as unknown as { context: { addCACert(pem: string): void } }).context;
+    for (const pem of blocks) native.addCACert(pem);
+  }
+  return context;
+}
+
+function describeNetworkError(err: NodeJS.ErrnoException, url: URL, config: Config): TransportError {
+  const code = err.code ?? (/premature close/i.test(err.message) ? 'ERR_STREAM_PREMATURE_CLOSE' : undefined);
+  const where = `${url.host}${config.proxy && proxyFor(config, url) ? ` through the proxy ${config.proxy.display}` : ''}`;
+  if (code && TLS_CODES.test(code)) {
+    return new TransportError('tls', `The TLS certificate of ${where} was not accepted (${code}); if a proxy inspects TLS, put its CA in M365D_CA_CERTIFICATE.`, false, code);
+  }
+  if (code && NOT_SENT.has(code)) return new TransportError('network', `Could not connect to ${where} (${code}).`, false, code);
+  if (code === 'ERR_STREAM_PREMATURE_CLOSE') return new TransportError('network', `The connection to ${where} closed before the whole response arrived.`, true, code);
+  return new TransportError('network', `The connection to ${where} failed (${code ?? err.message}).`, true, code);
+}
+
+/**
+ * A per-request stand-in for a shared agent, so that one request's response can be watched: node-fetch 2 (inside
+ * cross-fetch) never notices a body cut short by a closed connection and would wait for the whole timeout. The
+ * stand-in inherits everything from the shared agent (so the connection pool is shared) and only sees the request go by.
+ */
+function watchingAgent(shared: https.Agent, onIncomplete: () => void): https.Agent {
+  return Object.create(shared, {
+    addRequest: {
+      value(req: ClientRequest, options: RequestOptions) {
+        req.once('response', (res: IncomingMessage) => res.once('close', () => { if (!res.complete) onIncomplete(); }));
+        return (shared as unknown as { addRequest(r: ClientRequest, o: RequestOptions): void }).addRequest(req, options);
+      },
+    },
+  }) as https.Agent;
+}
+
+export function createTransport(config: Config): Transport {
+  let secureContext: tls.SecureContext | undefined;
+  let direct: https.Agent | undefined;
+  let tunnel: https.Agent | undefined;
+  const tlsOptions = () => {
+    secureContext ??= secureContextFor(config);
+    return { secureContext, rejectUnauthorized: config.verifySsl };
+  };
+  const agentFor = (url: URL): https.Agent => {
+    if (proxyFor(config, url)) {
+      if (!tunnel) {
+        // loaded only when a proxy is in use
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { createTunnelAgent } = require('./tunnel') as typeof import('./tunnel');
+        tunnel = createTunnelAgent(config.proxy!.url, tlsOptions());
+      }
+      return tunnel;
+    }
+    direct ??= new https.Agent({ keepAlive: true, ...tlsOptions() });
+    return direct;
+  };
+
+  return {
+    async send(request, signal) {
+      const url = new URL(request.url);
+      if (url.protocol !== 'https:') throw new TransportError('network', `Refusing to send ${request.label} over ${url.protocol}//.`, false);
+      const controller = new AbortController();
+      let timedOut = false;
+      let incomplete = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, config.timeoutMs);
+      const onAbort = () => controller.abort();
+      if (signal?.aborted) controller.abort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        const res = await fetch(url.href, {
+          method: request.method,
+          headers: request.headers,
+          body: request.body,
+          signal: controller.signal,
+          redirect: 'manual',
+          agent: watchingAgent(agentFor(url), () => {
+            incomplete = true;
+            controller.abort();
+          }),
+        } as RequestInit & { agent: https.Agent });
+        const body = await res.text();
+        const headers: Record<string, string> = {};
+        res.headers.forEach((value, name) => (headers[name.toLowerCase()] = value));
+        return { status: res.status, headers, body };
+      } catch (err) {
+        if (incomplete) throw new TransportError('network', `The connection to ${url.host} closed before the whole answer to ${request.label} arrived.`, true, 'ERR_STREAM_PREMATURE_CLOSE');
+        if (timedOut) throw new TransportError('timeout', `${request.label} got no complete answer from ${url.host} within ${config.timeoutMs / 1000} s (M365D_TIMEOUT).`, true, 'ETIMEDOUT');
+        if (controller.signal.aborted) throw new TransportError('aborted', `${request.label} was cancelled.`, true);
+        throw describeNetworkError(err as NodeJS.ErrnoException, url, config);
+      } finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      }
+    },
+  };
+}
