@@ -1,0 +1,80 @@
+// Entra ID access tokens for the configured API: from the persistent cache when it holds a valid one (MSAL is not even
+// loaded then), else from Entra ID (msal.ts), written back to the cache under a lock shared by all processes.
+
+import { createHash } from 'node:crypto';
+import type { Config } from '../runtime/config';
+import type { Logger } from '../runtime/log';
+import type { HttpClient } from '../http';
+import { TokenCache, type CachedToken } from './cache';
+
+export interface TokenProvider {
+  /** the scope tokens are requested for: the API root's origin plus /.default */
+  readonly scope: string;
+  /** a valid access token: from the cache when it has one, else from Entra ID */
+  getToken(): Promise<string>;
+  /** the API refused `token` (401): drop it from the cache and get another */
+  renew(token: string): Promise<string>;
+}
+
+export interface TokenProviderDeps {
+  http: HttpClient;
+  log: Logger;
+  /** registers the token with the redactor */
+  addSecret(secret: string): void;
+  /** for tests: how a token is fetched on a miss */
+  fetchToken?: () => Promise<CachedToken>;
+}
+
+export const scopeFor = (config: Pick<Config, 'apiOrigin'>): string => `${config.apiOrigin}/.default`;
+
+/** The cache key: everything that makes a token, the credential included (a changed secret is tried, not trusted). */
+export function cacheKey(config: Config, scope: string): string {
+  const credential = config.credential.kind === 'secret' ? config.credential.secret : config.credential.pem;
+  const h = createHash('sha256');
+  for (const part of [config.loginUrl, config.tenantId.toLowerCase(), config.clientId.toLowerCase(), scope, credential]) h.update(part).update('\u0000');
+  return h.digest('hex').slice(0, 40);
+}
+
+export function createTokenProvider(config: Config, deps: TokenProviderDeps): TokenProvider {
+  const scope = scopeFor(config);
+  const cache = new TokenCache(config.stateDir, cacheKey(config, scope));
+  const fetchToken =
+    deps.fetchToken ??
+    (() => {
+      // a separate bundle in the package (see scripts/build.mjs), required only on a cache miss
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { fetchWithMsal } = require('./msal') as typeof import('./msal');
+      return fetchWithMsal(config, scope, deps);
+    });
+  const use = (token: CachedToken): string => {
+    deps.addSecret(token.accessToken);
+    return token.accessToken;
+  };
+  const fresh = async (rejected?: string): Promise<string> =>
+    cache.withLock(async () => {
+      const other = cache.read();
+      if (other && other.accessToken !== rejected) return use(other); // another process fetched one meanwhile
+      const token = await fetchToken();
+      deps.addSecret(token.accessToken);
+      try {
+        cache.write(token);
+      } catch (err) {
+        // the run has its token; only the next runs lose the cache
+        deps.log.warn(`The token cache cannot be written, so every run will ask Entra ID for a token: ${(err as Error).message}`);
+      }
+      deps.log.debug('Access token acquired', { expires_on: new Date(token.expiresOn * 1000).toISOString(), scope });
+      return token.accessToken;
+    });
+  return {
+    scope,
+    async getToken() {
+      const cached = cache.read();
+      return cached ? use(cached) : fresh();
+    },
+    async renew(token) {
+      cache.drop(token);
+      deps.log.info('The API refused the cached access token; getting a new one');
+      return fresh(token);
+    },
+  };
+}
