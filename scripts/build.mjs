@@ -48,6 +48,33 @@ function entryFor(root, id) {
   ].join('\n');
 }
 
+/**
+ * Code an action loads only sometimes lives in shared bundles beside the actions (dist/shared/), so that a run that
+ * does not need it never parses it: lib/auth/msal.ts (MSAL, about 1 MB) is needed only when the token cache misses.
+ */
+const SHARED = [{ source: path.join(repoRoot, 'lib', 'auth', 'msal.ts'), out: 'dist/shared/msal.js' }];
+
+/** Makes an action bundle require a shared bundle instead of inlining it. */
+const sharedExternals = {
+  name: 'shared-bundles',
+  setup(build) {
+    build.onResolve({ filter: /^\./ }, (args) => {
+      const shared = SHARED.find((s) => path.resolve(args.resolveDir, args.path) === s.source.replace(/\.ts$/, ''));
+      return shared ? { path: `../shared/${path.basename(shared.out)}`, external: true } : undefined;
+    });
+  },
+};
+
+/** Packages replaced in bundles by a shim (see each shim for why). */
+const shims = {
+  name: 'shims',
+  setup(build) {
+    build.onResolve({ filter: /^whatwg-url$/ }, () => ({ path: path.join(repoRoot, 'scripts', 'shims', 'whatwg-url.js') }));
+  },
+};
+
+const COMMON = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, metafile: true, logLevel: 'warning', legalComments: 'eof' };
+
 export async function bundle(root) {
   const esbuild = require('esbuild');
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'manifest', 'manifest.json'), 'utf8'));
@@ -61,20 +88,21 @@ export async function bundle(root) {
     const result = await esbuild.build({
       stdin: { contents: entryFor(root, action.id), resolveDir: root, loader: 'ts', sourcefile: `entry-${action.id}.ts` },
       outfile,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      sourcemap: true,
-      metafile: true,
-      logLevel: 'warning',
-      legalComments: 'eof',
+      ...COMMON,
+      plugins: [sharedExternals, shims],
       banner: { js: `// ${manifest.name}: ${action.name} (${action.id}). Built by scripts/build.mjs; do not edit.` },
     });
     meta[action.id] = {
       bytes: fs.statSync(outfile).size,
       inputs: Object.keys(result.metafile.inputs).map((p) => path.relative(repoRoot, path.resolve(repoRoot, p))).sort(),
     };
+  }
+  const externals = new Set(Object.values(meta).length ? SHARED.map((s) => s.out) : []);
+  for (const shared of SHARED) {
+    if (!externals.has(shared.out)) continue;
+    const outfile = path.join(root, shared.out);
+    const result = await esbuild.build({ entryPoints: [shared.source], outfile, ...COMMON, plugins: [shims], banner: { js: `// ${manifest.name}: shared bundle ${shared.out}. Built by scripts/build.mjs; do not edit.` } });
+    meta[shared.out] = { bytes: fs.statSync(outfile).size, inputs: Object.keys(result.metafile.inputs).map((p) => path.relative(repoRoot, path.resolve(repoRoot, p))).sort() };
   }
   fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
   fs.writeFileSync(path.join(root, 'dist', 'bundles.json'), `${JSON.stringify(meta, null, 2)}\n`);
@@ -92,7 +120,8 @@ async function main(argv) {
   }
   const ours = await bundle(repoRoot);
   await bundle(fixtureRoot);
-  process.stderr.write(`build: ${Object.keys(ours).length} action bundle(s) in dist/actions, fixture bundles, in ${Date.now() - t0} ms\n`);
+  const actions = Object.keys(ours).filter((k) => !k.startsWith('dist/'));
+  process.stderr.write(`build: ${actions.length} action bundle(s) in dist/actions, ${Object.keys(ours).length - actions.length} shared, fixture bundles, in ${Date.now() - t0} ms\n`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -1,0 +1,72 @@
+// Ping (Test): proves the configuration end to end. A token, one incident read, and with check_hunting one small
+// advanced hunting query; reports which permissions were confirmed, or fails naming what is wrong.
+import { ActionError, defineAction } from '../lib/runtime';
+import { API_NAMES, defenderApiFor, PERMISSIONS, type ApiCall } from '../lib/defender/api';
+import { spec } from '../lib/generated/actions/ping.spec';
+import type { PingResult } from '../lib/generated/actions/ping.types';
+
+type Check = PingResult['checks'][number];
+
+const READ_ONE: Record<'graph' | 'defender', ApiCall> = {
+  graph: { method: 'GET', path: '/v1.0/security/incidents?$top=1', label: 'reading one incident', capability: 'readIncidents' },
+  defender: { method: 'GET', path: '/api/incidents?$top=1', label: 'reading one incident', capability: 'readIncidents' },
+};
+// the smallest useful hunting query; Graph's Timespan keeps it to one day
+const HUNT_ONE: Record<'graph' | 'defender', ApiCall> = {
+  graph: { method: 'POST', path: '/v1.0/security/runHuntingQuery', body: { Query: 'AlertInfo | take 1', Timespan: 'P1D' }, label: 'running a hunting query', capability: 'hunting', idempotent: true },
+  defender: { method: 'POST', path: '/api/advancedhunting/run', body: { Query: 'AlertInfo | take 1' }, label: 'running a hunting query', capability: 'hunting', idempotent: true },
+};
+
+export default defineAction({
+  spec,
+  async run(ctx) {
+    const { config } = ctx;
+    const api = defenderApiFor(ctx);
+    const flavor = config.apiFlavor;
+    const checks: Check[] = [];
+    const confirmed: string[] = [];
+    const step = async (check: Omit<Check, 'ok' | 'detail'>, work: () => Promise<string>): Promise<void> => {
+      try {
+        checks.push({ ...check, ok: true, detail: await work() });
+        if (check.permission) confirmed.push(check.permission);
+      } catch (err) {
+        if (!(err instanceof ActionError)) throw err;
+        const done = checks.map((c) => c.permission ?? c.name).join(', ');
+        throw new ActionError(err.code, `${err.message}${done ? ` (Confirmed before this: ${done}.)` : ''}`, { cause: err });
+      }
+    };
+
+    await step({ name: 'token' }, async () => {
+      await api.tokens.getToken();
+      return `token for ${api.tokens.scope} from ${config.loginUrl}`;
+    });
+    await step({ name: 'incident_read', permission: PERMISSIONS.readIncidents[flavor] }, async () => {
+      const page = await api.call<{ value?: unknown[] }>(READ_ONE[flavor]);
+      return (page?.value?.length ?? 0) > 0 ? 'read one incident' : 'the call worked; no incident is visible';
+    });
+    if (ctx.params.check_hunting) {
+      await step({ name: 'hunting', permission: PERMISSIONS.hunting[flavor] }, async () => {
+        await api.call(HUNT_ONE[flavor]);
+        return 'ran AlertInfo | take 1';
+      });
+    }
+
+    const json: PingResult = {
+      api_family: flavor,
+      api_url: config.apiUrl,
+      login_url: config.loginUrl,
+      cloud: config.cloud,
+      tenant_id: config.tenantId,
+      client_id: config.clientId,
+      credential: config.credential.kind,
+      checks,
+      confirmed_permissions: confirmed,
+    };
+    return {
+      result_value: true,
+      output_message: `Connected to ${API_NAMES[flavor]} at ${config.apiUrl} for tenant ${config.tenantId}; confirmed ${confirmed.join(' and ')}.`,
+      json_result: json,
+      tables: [{ title: 'Checks', columns: ['Check', 'Permission', 'Result'], rows: checks.map((c) => [c.name, c.permission ?? '', c.detail]) }],
+    };
+  },
+});
