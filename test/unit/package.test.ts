@@ -106,16 +106,27 @@ describe('package files', () => {
 
   describe('action bundles', () => {
     for (const root of [repoRoot, fixtureRoot]) {
-      it(`of ${path.relative(repoRoot, root) || 'this package'} hold no schema compiler, code generator or parser`, () => {
+      it(`of ${path.relative(repoRoot, root) || 'this package'} hold no schema compiler, code generator, parser, MSAL or URL tables`, () => {
         const meta = readJson(path.join(root, 'dist/bundles.json')) as Record<string, { inputs: string[] }>;
         const manifest = readJson(path.join(root, 'manifest/manifest.json'));
-        expect(Object.keys(meta).sort()).to.deep.equal(manifest.actions.map((a: { id: string }) => a.id).sort());
-        for (const [id, { inputs }] of Object.entries(meta)) {
-          const heavy = inputs.filter((p) => /node_modules\/(ajv\/dist\/(?!runtime\/)|json-schema-to-typescript|prettier|@kusto|typescript|esbuild|mocha|chai|sinon)/.test(p));
+        const actions = Object.keys(meta).filter((k) => !k.startsWith('dist/'));
+        expect(actions.sort()).to.deep.equal(manifest.actions.map((a: { id: string }) => a.id).sort());
+        for (const id of actions) {
+          const inputs = meta[id]!.inputs;
+          const heavy = inputs.filter((p) => /node_modules\/(ajv\/dist\/(?!runtime\/)|json-schema-to-typescript|prettier|@kusto|typescript|esbuild|mocha|chai|sinon|@azure|jsonwebtoken|whatwg-url|tr46)/.test(p));
           expect(heavy, id).to.deep.equal([]);
           expect(inputs.filter((p) => p.startsWith('test/emulator')), id).to.deep.equal([]);
+          expect(inputs, id).not.to.include('lib/auth/msal.ts');
         }
       });
     }
+
+    it('load MSAL from the shared bundle, only when a token must be fetched', () => {
+      const meta = readJson(path.join(repoRoot, 'dist/bundles.json')) as Record<string, { inputs: string[] }>;
+      expect(meta['dist/shared/msal.js']?.inputs).to.include('lib/auth/msal.ts');
+      expect(meta['dist/shared/msal.js']?.inputs.some((p) => p.startsWith('node_modules/@azure/msal-node/'))).to.equal(true);
+      const ping = fs.readFileSync(path.join(repoRoot, 'dist/actions/ping.js'), 'utf8');
+      expect(ping).to.include('require("../shared/msal.js")');
+    });
   });
 });
