@@ -70,6 +70,12 @@ describe('runtime end to end (built entries)', function () {
     expect(bad.result['error'].message).to.match(/Parameter 'scope' names 'Risky entities'/);
   });
 
+  it('reads all of an input that arrives slowly, in pieces', async () => {
+    const run = await runEntry(ECHO, { input: { ...INPUT, message: 'x'.repeat(200_000) }, slowInputMs: 300 });
+    expectValid(run);
+    expect(run.result['json_result'].message).to.have.length(200_000);
+  });
+
   it('reads the input from --input FILE, from any working directory', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-'));
     const file = path.join(dir, 'input.json');

@@ -20,6 +20,8 @@ export interface RunOptions {
   input?: unknown;
   env?: Record<string, string | undefined>;
   args?: string[];
+  /** write the input in two halves, this many milliseconds apart (an engine that writes slowly) */
+  slowInputMs?: number;
   /** kill with this signal after the given milliseconds, or once a log line matches */
   kill?: { signal: NodeJS.Signals; afterLog: RegExp };
   cwd?: string;
@@ -71,7 +73,13 @@ export function runEntry(entry: string, options: RunOptions = {}): Promise<RunRe
     });
     child.stdin.on('error', () => undefined);
     if (options.input === null || options.input === undefined) child.stdin.end();
-    else child.stdin.end(typeof options.input === 'string' ? options.input : JSON.stringify(options.input));
+    else {
+      const text = typeof options.input === 'string' ? options.input : JSON.stringify(options.input);
+      if (options.slowInputMs) {
+        child.stdin.write(text.slice(0, text.length >> 1));
+        setTimeout(() => child.stdin.end(text.slice(text.length >> 1)), options.slowInputMs);
+      } else child.stdin.end(text);
+    }
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
