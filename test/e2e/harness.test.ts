@@ -101,6 +101,6 @@ describe('run-action harness', function () {
     expect(text).to.match(/Rows \(2 rows\)\nDeviceName +Count\n-+ +-+\nws-01 +3\na-very-long-device-name-that-goes-on-and-on-a\.\.\./);
     const failed = harness.render({ status: 'failed', result_value: false, output_message: 'X failed: no', json_result: {}, error: { code: 'PERMISSION', message: 'no' } }, { name: 'X' }, 1);
     expect(failed).to.include('failed  X  result_value=false  exit=1');
-    expect(failed).to.include('PERMISSION: no');
+    expect(failed).to.include('X failed: no\nerror code PERMISSION');
   });
 });

@@ -1,0 +1,25 @@
+// The README's first command must keep working: the demo runs every step as expected and exits 0.
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { repoRoot } from '../support/paths';
+import { cleanEnv } from '../support/run';
+
+describe('npm run demo', function () {
+  this.timeout(120_000);
+  it('runs every step as expected against the emulator and exits 0', async () => {
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'demo.mjs'), '--no-build'], { env: cleanEnv({}), stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d));
+      child.stderr.on('data', (d: Buffer) => (err += d));
+      child.on('close', (c) => resolve({ code: c, stdout: out, stderr: err }));
+    });
+    expect(code, stderr).to.equal(0);
+    expect(stdout).not.to.include('NOT as expected');
+    expect(stdout.match(/-> as expected/g)).to.have.length(6);
+    expect(stdout).to.include('token requests to Entra ID during this step: 0');
+    expect(stdout).to.match(/error code PERMISSION/);
+  });
+});
