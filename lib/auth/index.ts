@@ -25,6 +25,9 @@ export interface TokenProviderDeps {
   fetchToken?: () => Promise<CachedToken>;
 }
 
+/** A token is used only while it has at least this long to live (the cache's own margin too). */
+const MIN_VALIDITY_MS = 300_000;
+
 export const scopeFor = (config: Pick<Config, 'apiOrigin'>): string => `${config.apiOrigin}/.default`;
 
 /** The cache key: everything that makes a token, the credential included (a changed secret is tried, not trusted). */
@@ -46,8 +49,11 @@ export function createTokenProvider(config: Config, deps: TokenProviderDeps): To
       const { fetchWithMsal } = require('./msal') as typeof import('./msal');
       return fetchWithMsal(config, scope, deps);
     });
+  // the token of this run, so that the cache file is read once per process
+  let current: CachedToken | undefined;
   const use = (token: CachedToken): string => {
     deps.addSecret(token.accessToken);
+    current = token;
     return token.accessToken;
   };
   const fresh = async (rejected?: string): Promise<string> =>
@@ -55,7 +61,7 @@ export function createTokenProvider(config: Config, deps: TokenProviderDeps): To
       const other = cache.read();
       if (other && other.accessToken !== rejected) return use(other); // another process fetched one meanwhile
       const token = await fetchToken();
-      deps.addSecret(token.accessToken);
+      use(token);
       try {
         cache.write(token);
       } catch (err) {
@@ -68,10 +74,12 @@ export function createTokenProvider(config: Config, deps: TokenProviderDeps): To
   return {
     scope,
     async getToken() {
+      if (current && current.expiresOn * 1000 - Date.now() > MIN_VALIDITY_MS) return current.accessToken;
       const cached = cache.read();
       return cached ? use(cached) : fresh();
     },
     async renew(token) {
+      current = undefined;
       cache.drop(token);
       deps.log.info('The API refused the cached access token; getting a new one');
       return fresh(token);
