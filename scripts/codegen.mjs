@@ -57,6 +57,40 @@ export function flattenInputSchema(file) {
   return out;
 }
 
+/**
+ * Inlines `$ref`s to other schema files (`../common/incident.schema.json#/$defs/Incident`) as local `#/$defs/Name`
+ * refs, copying the referenced file's definitions into `$defs`, so that json-schema-to-typescript sees one document.
+ */
+export function inlineFileRefs(schema, file) {
+  const defs = { ...(schema.$defs ?? {}) };
+  const loaded = new Map();
+  const visit = (node, from) => {
+    if (Array.isArray(node)) return node.map((n) => visit(n, from));
+    if (node === null || typeof node !== 'object') return node;
+    const out = {};
+    for (const [k, v] of Object.entries(node)) out[k] = k === '$ref' ? v : visit(v, from);
+    if (typeof node.$ref === 'string' && !node.$ref.startsWith('#')) {
+      const [rel, pointer] = node.$ref.split('#');
+      const target = path.resolve(path.dirname(from), rel);
+      const m = /^\/\$defs\/([A-Za-z0-9_]+)$/.exec(pointer ?? '');
+      if (!m) throw new Error(`${from}: only refs to another file's $defs are supported, got ${node.$ref}`);
+      if (!loaded.has(target)) {
+        const other = readJson(target);
+        loaded.set(target, other);
+        for (const [name, def] of Object.entries(other.$defs ?? {})) {
+          if (name in defs) throw new Error(`${from}: $defs '${name}' is defined twice`);
+          defs[name] = visit(def, target);
+        }
+      }
+      out.$ref = `#/$defs/${m[1]}`;
+    }
+    return out;
+  };
+  const result = visit(schema, file);
+  if (Object.keys(defs).length) result.$defs = defs;
+  return result;
+}
+
 function newAjv() {
   const Ajv = require('ajv').default;
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, code: { source: true, esm: true } });
@@ -116,7 +150,7 @@ export async function generate(root) {
   for (const action of manifest.actions) {
     const name = pascal(action.id);
     const input = flattenInputSchema(path.join(root, action.parameters));
-    const result = readJson(path.join(root, action.result));
+    const result = inlineFileRefs(readJson(path.join(root, action.result)), path.join(root, action.result));
     delete result.$schema;
     delete result.$id;
     // ctx.params is the input after validation, when every parameter with a default is present

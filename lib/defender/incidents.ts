@@ -1,0 +1,207 @@
+// Incidents as one interface with two backends: the Graph security API v1.0 and the Defender XDR API. Results use the
+// model of model.ts (Graph's field names) whatever the backend.
+
+import type { Config } from '../runtime/config';
+import { invalidInput } from '../runtime/errors';
+import type { Logger } from '../runtime/log';
+import type { DefenderApi } from './api';
+import { incidentFromLegacy, toLegacyClassification, toLegacyDetermination, toLegacyStatus } from './legacy';
+import { commentsFromGraph, incidentFromGraph, type Classification, type Determination, type Incident, type IncidentComment, type IncidentStatus, type Severity } from './model';
+import { DEFENDER_INCIDENT_FILTER_FIELDS, filterBuilder, GRAPH_INCIDENT_FILTER_FIELDS, nextLinkPath, odataDateTime, odataString, queryString, type ODataFilter } from './odata';
+
+export interface IncidentQuery {
+  statuses?: readonly IncidentStatus[];
+  severities?: readonly Severity[];
+  classifications?: readonly Classification[];
+  determinations?: readonly Determination[];
+  assignedTo?: string;
+  createdFrom?: Date;
+  createdTo?: Date;
+  updatedFrom?: Date;
+  updatedTo?: Date;
+  includeAlerts: boolean;
+  maxResults: number;
+}
+
+export interface SearchResult {
+  /** newest first */
+  incidents: Incident[];
+  /** whether more incidents match than were returned */
+  moreAvailable: boolean;
+  pagesRead: number;
+}
+
+export interface IncidentChange {
+  status?: IncidentStatus;
+  classification?: Classification;
+  determination?: Determination;
+  assignedTo?: string;
+  customTags?: string[];
+}
+
+export interface IncidentsClient {
+  search(query: IncidentQuery): Promise<SearchResult>;
+  /** the incident with its alerts and their evidence; NOT_FOUND when there is none */
+  get(id: string): Promise<Incident>;
+  /** changes what `change` names and returns the updated incident */
+  update(id: string, change: IncidentChange): Promise<Incident>;
+  /** adds a comment (never sent twice) and returns the incident's comments */
+  addComment(id: string, comment: string): Promise<IncidentComment[]>;
+}
+
+/** Incident ids are numbers on both APIs; anything else is refused before it reaches a URL. */
+export function checkIncidentId(id: string, param = 'incident_id'): string {
+  const trimmed = id.trim();
+  if (!/^\d{1,19}$/.test(trimmed)) throw invalidInput(`Parameter '${param}' must be an incident number such as 42 (as the Defender portal shows it); got ${JSON.stringify(id)}.`);
+  return trimmed;
+}
+
+const newestFirst = (a: Incident, b: Incident): number => (a.createdDateTime < b.createdDateTime ? 1 : a.createdDateTime > b.createdDateTime ? -1 : Number(b.id) - Number(a.id));
+
+/** The Defender portal of each cloud, for incident links the Defender XDR API leaves out. */
+const PORTALS: Record<Config['cloud'], string> = {
+  Worldwide: 'https://security.microsoft.com',
+  GCC: 'https://security.microsoft.com',
+  'GCC High': 'https://security.microsoft.us',
+  DoD: 'https://security.apps.mil',
+};
+
+// ------------------------------------------------------------------------------------------------ Graph v1.0
+
+/** Graph's page size limit for incidents (a larger $top is a 400). */
+export const GRAPH_PAGE = 50;
+
+function graphFilter(q: IncidentQuery): ODataFilter | undefined {
+  const f = filterBuilder(GRAPH_INCIDENT_FILTER_FIELDS);
+  const parts: ODataFilter[] = [];
+  if (q.statuses?.length) parts.push(f.inList('status', q.statuses.map((v) => odataString(v))));
+  if (q.severities?.length) parts.push(f.inList('severity', q.severities.map((v) => odataString(v))));
+  if (q.classifications?.length) parts.push(f.inList('classification', q.classifications.map((v) => odataString(v))));
+  if (q.determinations?.length) parts.push(f.inList('determination', q.determinations.map((v) => odataString(v))));
+  if (q.assignedTo !== undefined) parts.push(f.eq('assignedTo', odataString(q.assignedTo, 'assigned_to')));
+  if (q.createdFrom) parts.push(f.ge('createdDateTime', odataDateTime(q.createdFrom)));
+  if (q.createdTo) parts.push(f.le('createdDateTime', odataDateTime(q.createdTo)));
+  if (q.updatedFrom) parts.push(f.ge('lastUpdateDateTime', odataDateTime(q.updatedFrom)));
+  if (q.updatedTo) parts.push(f.le('lastUpdateDateTime', odataDateTime(q.updatedTo)));
+  return parts.length ? f.and(...parts) : undefined;
+}
+
+function graphBackend(api: DefenderApi): IncidentsClient {
+  return {
+    async search(q) {
+      let path: string | undefined = `/v1.0/security/incidents?${queryString({ $filter: graphFilter(q), $top: Math.min(GRAPH_PAGE, q.maxResults), $expand: q.includeAlerts ? 'alerts' : undefined })}`;
+      const incidents: Incident[] = [];
+      let pagesRead = 0;
+      let moreAvailable = false;
+      while (path) {
+        const page: { value?: unknown[]; '@odata.nextLink'?: string } = await api.call({ method: 'GET', path, label: 'searching incidents', capability: 'readIncidents' });
+        pagesRead++;
+        for (const item of page.value ?? []) incidents.push(incidentFromGraph(item));
+        const next = page['@odata.nextLink'];
+        if (incidents.length >= q.maxResults) {
+          moreAvailable = incidents.length > q.maxResults || Boolean(next);
+          break;
+        }
+        path = next ? nextLinkPath(next, api.apiUrl) : undefined;
+      }
+      return { incidents: incidents.sort(newestFirst).slice(0, q.maxResults), moreAvailable, pagesRead };
+    },
+    async get(id) {
+      return incidentFromGraph(await api.call({ method: 'GET', path: `/v1.0/security/incidents/${id}?${queryString({ $expand: 'alerts' })}`, label: `getting incident ${id}`, capability: 'readIncidents' }));
+    },
+    async update(id, change) {
+      const body: Record<string, unknown> = { ...change };
+      return incidentFromGraph(await api.call({ method: 'PATCH', path: `/v1.0/security/incidents/${id}`, body, label: `updating incident ${id}`, capability: 'writeIncidents' }));
+    },
+    async addComment(id, comment) {
+      const answer: { value?: unknown } = await api.call({
+        method: 'POST',
+        path: `/v1.0/security/incidents/${id}/comments`,
+        body: { '@odata.type': 'microsoft.graph.security.alertComment', comment },
+        label: `adding a comment to incident ${id}`,
+        capability: 'writeIncidents',
+        idempotent: false,
+      });
+      return commentsFromGraph(answer?.value);
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------------------ Defender XDR
+
+/** The Defender XDR API's page size limit (api-list-incidents.md). */
+export const DEFENDER_PAGE = 100;
+/** Pages one search may read: the list is limited to 50 calls a minute, so a search never spends more than this. */
+export const DEFENDER_MAX_PAGES = 40;
+
+function defenderBackend(api: DefenderApi, config: Config, log: Logger): IncidentsClient {
+  const options = { portalUrl: PORTALS[config.cloud] };
+  return {
+    async search(q) {
+      // the API filters only these four fields; severity, classification and determination are checked here
+      const f = filterBuilder(DEFENDER_INCIDENT_FILTER_FIELDS, { listForm: 'or' });
+      const parts: ODataFilter[] = [];
+      if (q.statuses?.length) parts.push(f.inList('status', q.statuses.map((s) => odataString(toLegacyStatus(s)))));
+      if (q.assignedTo !== undefined) parts.push(f.eq('assignedTo', odataString(q.assignedTo, 'assigned_to')));
+      if (q.createdFrom) parts.push(f.ge('createdTime', odataDateTime(q.createdFrom)));
+      if (q.createdTo) parts.push(f.le('createdTime', odataDateTime(q.createdTo)));
+      if (q.updatedFrom) parts.push(f.ge('lastUpdateTime', odataDateTime(q.updatedFrom)));
+      if (q.updatedTo) parts.push(f.le('lastUpdateTime', odataDateTime(q.updatedTo)));
+      const filter = parts.length ? f.and(...parts) : undefined;
+      const keep = (i: Incident): boolean =>
+        (!q.severities?.length || (q.severities as readonly string[]).includes(i.severity)) &&
+        (!q.classifications?.length || (q.classifications as readonly string[]).includes(i.classification)) &&
+        (!q.determinations?.length || (q.determinations as readonly string[]).includes(i.determination));
+      const incidents: Incident[] = [];
+      let pagesRead = 0;
+      let moreAvailable = false;
+      for (let skip = 0; ; skip += DEFENDER_PAGE) {
+        if (pagesRead >= DEFENDER_MAX_PAGES) {
+          moreAvailable = true;
+          log.warn(`Searching incidents stopped after ${pagesRead} pages of the Defender XDR API (${pagesRead * DEFENDER_PAGE} incidents read); narrow the search to see the rest.`);
+          break;
+        }
+        const page: { value?: unknown[] } = await api.call({ method: 'GET', path: `/api/incidents?${queryString({ $filter: filter, $top: DEFENDER_PAGE, $skip: skip || undefined })}`, label: 'searching incidents', capability: 'readIncidents' });
+        pagesRead++;
+        const items = page.value ?? [];
+        for (const item of items) {
+          const incident = incidentFromLegacy(item, options);
+          if (!keep(incident)) continue;
+          if (!q.includeAlerts) delete incident.alerts;
+          incidents.push(incident);
+        }
+        if (incidents.length >= q.maxResults) {
+          moreAvailable = incidents.length > q.maxResults || items.length === DEFENDER_PAGE;
+          break;
+        }
+        if (items.length < DEFENDER_PAGE) break;
+      }
+      return { incidents: incidents.sort(newestFirst).slice(0, q.maxResults), moreAvailable, pagesRead };
+    },
+    async get(id) {
+      return incidentFromLegacy(await api.call({ method: 'GET', path: `/api/incidents/${id}`, label: `getting incident ${id}`, capability: 'readIncidents' }), options);
+    },
+    async update(id, change) {
+      const body: Record<string, unknown> = {};
+      if (change.status) body['status'] = toLegacyStatus(change.status);
+      if (change.classification) body['classification'] = toLegacyClassification(change.classification);
+      if (change.determination) body['determination'] = toLegacyDetermination(change.determination);
+      if (change.assignedTo !== undefined) body['assignedTo'] = change.assignedTo;
+      if (change.customTags) body['tags'] = change.customTags;
+      return incidentFromLegacy(await api.call({ method: 'PATCH', path: `/api/incidents/${id}`, body, label: `updating incident ${id}`, capability: 'writeIncidents' }), options);
+    },
+    async addComment(id, comment) {
+      // the comment is a field of the incident's PATCH here; it adds a comment, so it is never repeated
+      const incident = incidentFromLegacy(
+        await api.call({ method: 'PATCH', path: `/api/incidents/${id}`, body: { comment }, label: `adding a comment to incident ${id}`, capability: 'writeIncidents', idempotent: false }),
+        options,
+      );
+      return incident.comments;
+    },
+  };
+}
+
+export function incidentsClient(api: DefenderApi, config: Config, log: Logger): IncidentsClient {
+  return api.flavor === 'graph' ? graphBackend(api) : defenderBackend(api, config, log);
+}
+

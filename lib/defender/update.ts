@@ -1,0 +1,74 @@
+// Update Incident's rules, whatever the backend: what the request changes against the incident as it is, the
+// determination checked against the classification it will have (Microsoft's table, model.ts), and a request that
+// changes nothing refused.
+
+import { invalidInput } from '../runtime/errors';
+import type { IncidentChange } from './incidents';
+import { checkDetermination, DETERMINATIONS_BY_CLASSIFICATION, label, type Classification, type Determination, type Incident, type IncidentStatus } from './model';
+
+export interface UpdateRequest {
+  status?: IncidentStatus;
+  classification?: Classification;
+  determination?: Determination;
+  assignedTo?: string;
+  /** tags to add to the incident's custom tags (the ones it has are kept) */
+  tags?: string[];
+}
+
+export interface UpdatePlan {
+  change: IncidentChange;
+  /** what changes, for the output message: "status Resolved", "classification True Positive", ... */
+  summary: string[];
+}
+
+export function planUpdate(current: Incident, request: UpdateRequest): UpdatePlan {
+  const change: IncidentChange = {};
+  const summary: string[] = [];
+  const classification = (request.classification ?? current.classification) as Classification;
+
+  if (request.determination !== undefined) {
+    // a determination without a classification is checked against the incident's current classification
+    checkDetermination(classification, request.determination);
+  } else if (request.classification !== undefined && request.classification !== current.classification && current.determination !== 'unknown') {
+    const allowed = DETERMINATIONS_BY_CLASSIFICATION[request.classification] ?? [];
+    if (!(allowed as readonly string[]).includes(current.determination)) {
+      throw invalidInput(
+        `Classification '${label(request.classification)}' does not allow the incident's current determination '${label(current.determination)}'; give a determination too: ${allowed.map(label).join(', ')}.`,
+      );
+    }
+  }
+
+  if (request.status !== undefined && request.status !== current.status) {
+    change.status = request.status;
+    summary.push(`status ${label(request.status)}`);
+  }
+  if (request.classification !== undefined && request.classification !== current.classification) {
+    change.classification = request.classification;
+    summary.push(`classification ${label(request.classification)}`);
+  }
+  if (request.determination !== undefined && request.determination !== current.determination) {
+    change.determination = request.determination;
+    // Microsoft checks the pair: send the classification the determination belongs to with it
+    if (change.classification === undefined && request.classification === undefined) change.classification = classification;
+    summary.push(`determination ${label(request.determination)}`);
+  }
+  if (request.assignedTo !== undefined && request.assignedTo !== (current.assignedTo ?? '')) {
+    change.assignedTo = request.assignedTo;
+    summary.push(`assigned to ${request.assignedTo}`);
+  }
+  if (request.tags?.length) {
+    const have = new Set(current.customTags.map((t) => t.toLowerCase()));
+    const added = [...new Set(request.tags)].filter((t) => !have.has(t.toLowerCase()));
+    if (added.length) {
+      change.customTags = [...current.customTags, ...added];
+      summary.push(`tags ${added.map((t) => `+${t}`).join(', ')}`);
+    }
+  }
+  if (summary.length === 0) {
+    throw invalidInput(`Incident ${current.id} already is as asked (status ${label(current.status)}, classification ${label(current.classification)}, determination ${label(current.determination)}, assigned to ${current.assignedTo ?? 'nobody'}); nothing to update.`);
+  }
+  return { change, summary };
+}
+
+/** Splits a comma- or newline-separated list parameter; blanks are dropped. */
+export const splitList = (value: string | undefined): string[] => (value ?? '').split(/[,\n]/).map((s) => s.trim()).filter(Boolean);
