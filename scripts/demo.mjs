@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The demo (npm run demo; --no-build when the package is built already): builds the package, starts the Defender emulator on 127.0.0.1, and runs the actions that exist through
-// the run-action harness exactly as an engine would, printing a readable account of each step. Exits 0 when every
+// the run-action harness exactly as an engine would (Ping, then the incident actions), printing a readable account of each step. Exits 0 when every
 // step behaved as expected (a step that is meant to fail must fail with the expected error code).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -48,39 +48,68 @@ async function main() {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('M365D_')));
   const certonly = em.app('certonly');
   const nohunting = em.app('nohunting');
+  const remember = {};
   const steps = [
-    { title: 'Ping on Microsoft Graph with a client secret, checking hunting too', env: em.env, params: ['check_hunting=true'], expect: 0 },
-    { title: 'Ping again: the token now comes from the cache (no request to Entra ID)', env: em.env, params: [], expect: 0, tokenRequests: 0 },
-    { title: 'Ping on the Defender XDR API (the API Microsoft retires on 1 February 2027)', env: em.legacyEnv, params: ['check_hunting=true'], expect: 0 },
+    { title: 'Ping on Microsoft Graph with a client secret, checking hunting too', action: 'ping', env: em.env, params: ['check_hunting=true'], expect: 0 },
+    { title: 'Ping again: the token now comes from the cache (no request to Entra ID)', action: 'ping', env: em.env, params: [], expect: 0, tokenRequests: 0 },
+    { title: 'Ping on the Defender XDR API (the API Microsoft retires on 1 February 2027)', action: 'ping', env: em.legacyEnv, params: ['check_hunting=true'], expect: 0 },
     {
       title: 'Ping with a client certificate instead of a secret',
+      action: 'ping',
       env: { ...em.env, M365D_CLIENT_ID: certonly.clientId, M365D_CLIENT_SECRET: '', M365D_CLIENT_CERTIFICATE: `${certonly.privateKeyPem}\n${certonly.certificatePem}` },
       params: [],
       expect: 0,
     },
     {
       title: 'Ping with an app that lacks the hunting permission: a clear PERMISSION failure',
+      action: 'ping',
       env: { ...em.env, M365D_CLIENT_ID: nohunting.clientId, M365D_CLIENT_SECRET: nohunting.clientSecret },
       params: ['check_hunting=true'],
       expect: 1,
       code: 'PERMISSION',
     },
-    { title: 'Ping with a wrong secret: Entra ID\'s AADSTS error, naming the setting to fix', env: { ...em.env, M365D_CLIENT_SECRET: 'not-the-secret' }, params: [], expect: 1, code: 'AUTHENTICATION' },
+    { title: 'Ping with a wrong secret: Entra ID\'s AADSTS error, naming the setting to fix', action: 'ping', env: { ...em.env, M365D_CLIENT_SECRET: 'not-the-secret' }, params: [], expect: 1, code: 'AUTHENTICATION' },
+    {
+      title: 'Search Incidents: the newest active or in-progress high-severity incidents',
+      action: 'search-incidents',
+      env: em.env,
+      params: ['status=Active, In Progress', 'severity=High', 'max_results=5'],
+      expect: 0,
+      after: (r) => (remember.id = r.json_result.incidents[0]?.id),
+    },
+    { title: 'Get Incident: the first of them, with its alerts and evidence (on the Defender XDR API this time)', action: 'get-incident', env: em.legacyEnv, params: () => [`incident_id=${remember.id}`], expect: 0 },
+    {
+      title: 'Update Incident: classify it, with a determination checked against the classification',
+      action: 'update-incident',
+      env: em.env,
+      params: () => [`incident_id=${remember.id}`, 'status=In Progress', 'classification=True Positive', 'determination=Malware', 'tags=demo'],
+      expect: 0,
+    },
+    {
+      title: 'Update Incident with a determination the classification does not allow: refused before anything is sent',
+      action: 'update-incident',
+      env: em.env,
+      params: () => [`incident_id=${remember.id}`, 'classification=False Positive', 'determination=Malware'],
+      expect: 2,
+      code: 'INVALID_INPUT',
+    },
+    { title: 'Add Comment To Incident', action: 'add-comment-to-incident', env: em.env, params: () => [`incident_id=${remember.id}`, "comment=Contained by the demo playbook; user's laptop isolated."], expect: 0 },
   ];
 
   let failures = 0;
   let n = 3;
   try {
     for (const step of steps) {
+      const params = typeof step.params === 'function' ? step.params() : step.params;
       out(`${n++}. ${step.title}`);
-      out(`   $ npm run action -- ping ${step.params.map((p) => `--param ${p}`).join(' ')}`.trimEnd());
+      out(`   $ npm run action -- ${step.action} ${params.map((p) => `--param ${JSON.stringify(p)}`).join(' ')}`.trimEnd());
       const before = em.requests().filter((r) => r.path.endsWith('/oauth2/v2.0/token')).length;
       const env = { ...base, ...step.env, M365D_STATE_DIR: state, M365D_LOG_LEVEL: 'warn' };
-      const r = await run(process.execPath, [harnessPath, 'ping', '--json', ...step.params.flatMap((p) => ['--param', p])], env);
+      const r = await run(process.execPath, [harnessPath, step.action, '--json', ...params.flatMap((p) => ['--param', p])], env);
       let result;
       try {
         result = JSON.parse(r.stdout);
-        out(harness.render(result, { name: 'Ping' }, r.code).trimEnd().split('\n').map((l) => `   ${l}`).join('\n'));
+        out(harness.render(result, { name: step.action }, r.code).trimEnd().split('\n').map((l) => `   ${l}`).join('\n'));
       } catch {
         out(`   (no JSON result) ${r.stdout}${r.stderr}`);
       }
@@ -89,12 +118,13 @@ async function main() {
       if (step.tokenRequests !== undefined) out(`   token requests to Entra ID during this step: ${tokenRequests}`);
       out(ok ? '   -> as expected\n' : `   -> NOT as expected (exit ${r.code}, wanted ${step.expect}${step.code ? ` with ${step.code}` : ''})\n`);
       if (!ok) failures++;
+      else if (step.after) step.after(result);
     }
   } finally {
     await em.stop();
     fs.rmSync(state, { recursive: true, force: true });
   }
-  out('The incident actions, the three hunting actions and the Incidents Daemon join this demo as they land.');
+  out('The three hunting actions and the Incidents Daemon join this demo as they land.');
   out(`Try it yourself: npm run --silent emulator -- --port 8443 (its first line holds the M365D_* variables), then npm run action -- ping.`);
   if (failures) throw new Error(`${failures} step(s) did not behave as expected`);
 }
