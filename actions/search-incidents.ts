@@ -18,7 +18,8 @@ export default defineAction({
     const query: IncidentQuery = {
       statuses: splitList(p.status).map((s) => parseStatus(s, 'status')),
       severities: splitList(p.severity).map((s) => parseSeverity(s, 'severity')),
-      classifications: splitList(p.classification).map((s) => parseClassification(s, 'classification')),
+      // Microsoft's label "Informational, Expected Activity" (which the messages list) is one value of this comma-separated list
+      classifications: splitList(p.classification?.replace(/\binformational\s*,\s*(?=expected\b)/gi, 'Informational ')).map((s) => parseClassification(s, 'classification')),
       determinations: splitList(p.determination).map((s) => parseDetermination(s, 'determination')),
       ...(p.assigned_to?.trim() ? { assignedTo: p.assigned_to.trim() } : {}),
       ...(created.from ? { createdFrom: created.from } : {}),

@@ -6,7 +6,7 @@ import { invalidInput } from '../runtime/errors';
 import type { Logger } from '../runtime/log';
 import type { DefenderApi } from './api';
 import { incidentFromLegacy, toLegacyClassification, toLegacyDetermination, toLegacyStatus } from './legacy';
-import { commentsFromGraph, incidentFromGraph, type Classification, type Determination, type Incident, type IncidentComment, type IncidentStatus, type Severity } from './model';
+import { commentsFromGraph, incidentFromGraph, label, type Classification, type Determination, type Incident, type IncidentComment, type IncidentStatus, type Severity } from './model';
 import { DEFENDER_INCIDENT_FILTER_FIELDS, filterBuilder, GRAPH_INCIDENT_FILTER_FIELDS, nextLinkPath, odataDateTime, odataString, queryString, type ODataFilter } from './odata';
 
 export interface IncidentQuery {
@@ -182,6 +182,13 @@ function defenderBackend(api: DefenderApi, config: Config, log: Logger): Inciden
       return incidentFromLegacy(await api.call({ method: 'GET', path: `/api/incidents/${id}`, label: `getting incident ${id}`, capability: 'readIncidents' }), options);
     },
     async update(id, change) {
+      // the PATCH takes only TruePositive, InformationalExpectedActivity and FalsePositive (api-update-incidents.md), and
+      // none of its determinations is "no determination": a classification cannot be cleared through this API
+      if (change.classification === 'unknown' || change.determination === 'unknown') {
+        throw invalidInput(
+          `Classification '${label('unknown')}' (no classification) cannot be set through the Defender XDR API, which takes ${(['truePositive', 'informationalExpectedActivity', 'falsePositive'] as const).map(label).join('; ')}; clear a classification through Microsoft Graph.`,
+        );
+      }
       const body: Record<string, unknown> = {};
       if (change.status) body['status'] = toLegacyStatus(change.status);
       if (change.classification) body['classification'] = toLegacyClassification(change.classification);
