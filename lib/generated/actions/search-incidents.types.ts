@@ -92,7 +92,7 @@ export interface SearchIncidentsResult {
   incidents: Incident[];
   count: number;
   /**
-   * More incidents match than max_results allowed.
+   * More incidents match than max_results allowed. On the Defender XDR API with a severity, classification or determination filter (checked after reading each page), it means pages were left unread, which may hold more matches.
    */
   more_available: boolean;
   pages_read: number;
