@@ -1,0 +1,63 @@
+// Advanced hunting on either API family: Graph's runHuntingQuery (with a Timespan covering the range) or the
+// Defender XDR API's advancedhunting/run (its 30-day window is fixed). One result shape: columns and rows.
+
+import type { DefenderApi } from './api';
+
+export interface HuntingColumn {
+  name: string;
+  type: string;
+}
+
+export interface HuntingAnswer {
+  schema: HuntingColumn[];
+  rows: Array<Record<string, unknown>>;
+}
+
+/** Graph answers {schema: [{name, type}], results}; the Defender XDR API {Schema: [{Name, Type}], Results}. */
+function readAnswer(json: unknown): HuntingAnswer {
+  const o = (json ?? {}) as Record<string, unknown>;
+  const schema = (o['schema'] ?? o['Schema'] ?? []) as Array<Record<string, unknown>>;
+  const rows = (o['results'] ?? o['Results'] ?? []) as Array<Record<string, unknown>>;
+  return {
+    schema: schema.map((c) => ({ name: String(c['name'] ?? c['Name'] ?? ''), type: String(c['type'] ?? c['Type'] ?? '') })),
+    rows: Array.isArray(rows) ? rows : [],
+  };
+}
+
+/** Runs `query`; on Graph the Timespan is `timespan` (ISO 8601 interval) when given, else Graph's default 30 days. */
+export async function runHuntingQuery(api: DefenderApi, query: string, timespan?: string): Promise<HuntingAnswer> {
+  const call =
+    api.flavor === 'graph'
+      ? { method: 'POST' as const, path: '/v1.0/security/runHuntingQuery', body: { Query: query, ...(timespan ? { Timespan: timespan } : {}) } }
+      : { method: 'POST' as const, path: '/api/advancedhunting/run', body: { Query: query } };
+  // a query reads only: safe to send again after a reset or a timeout
+  return readAnswer(await api.call({ ...call, label: 'running the hunting query', capability: 'hunting', idempotent: true }));
+}
+
+/** Rows shown in the case-wall table (json_result holds them all). */
+export const TABLE_ROWS = 100;
+
+export interface HuntingOutcome {
+  json: { query: string; timespan: string | null; row_count: number; limit_reached: boolean; schema: HuntingColumn[]; rows: Array<Record<string, unknown>>; tables: string[] };
+  result_value: boolean;
+  output_message: string;
+  tables: Array<{ title: string; columns: string[]; rows: Array<Array<string | number | boolean | null>> }>;
+}
+
+const cell = (v: unknown): string | number | boolean | null => (v === null || v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : (v as string | number | boolean));
+
+/** The result of a hunting action: the query, the rows, whether the limit cut them, and a table for the case wall. */
+export function huntingOutcome(answer: HuntingAnswer, info: { query: string; timespan: string | null; limit: number; tables: readonly string[] }): HuntingOutcome {
+  const n = answer.rows.length;
+  const limitReached = n >= info.limit;
+  const columns = answer.schema.length ? answer.schema.map((c) => c.name) : Object.keys(answer.rows[0] ?? {});
+  const shown = answer.rows.slice(0, TABLE_ROWS);
+  return {
+    json: { query: info.query, timespan: info.timespan, row_count: n, limit_reached: limitReached, schema: answer.schema, rows: answer.rows, tables: [...info.tables] },
+    result_value: n > 0,
+    output_message: n
+      ? `The query returned ${n} row${n === 1 ? '' : 's'}${limitReached ? ` (the limit of ${info.limit}; more may match)` : ''}.`
+      : 'The query ran and found nothing.',
+    tables: n ? [{ title: n > shown.length ? `Results (first ${shown.length} of ${n})` : 'Results', columns, rows: shown.map((r) => columns.map((c) => cell(r[c]))) }] : [],
+  };
+}
