@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The demo (npm run demo; --no-build when the package is built already): builds the package, starts the Defender emulator on 127.0.0.1, and runs the actions that exist through
-// the run-action harness exactly as an engine would (Ping, then the incident actions), printing a readable account of each step. Exits 0 when every
+// the run-action harness exactly as an engine would (Ping, the incident actions, the hunting actions), printing a readable account of each step. Exits 0 when every
 // step behaved as expected (a step that is meant to fail must fail with the expected error code).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -94,6 +94,22 @@ async function main() {
       code: 'INVALID_INPUT',
     },
     { title: 'Add Comment To Incident', action: 'add-comment-to-incident', env: em.env, params: () => [`incident_id=${remember.id}`, "comment=Contained by the demo playbook; user's laptop isolated."], expect: 0 },
+    {
+      title: 'Execute Query: mimikatz or rclone on any device in the last week, two tables, sorted by a field it does not return',
+      action: 'execute-query',
+      env: em.env,
+      params: ['table_names=DeviceProcessEvents, DeviceFileEvents', 'query=| where FileName in~ ("MIMIKATZ.EXE", "rclone.exe") // the limit still applies', 'time_frame=Last Week', 'fields_to_return=Timestamp, DeviceName, FileName', 'sort_field=ReportId', 'max_results_to_return=5'],
+      expect: 0,
+    },
+    { title: 'Execute Custom Query: your own KQL, the limit added on a line of its own', action: 'execute-custom-query', env: em.legacyEnv, params: ['query=DeviceInfo | summarize Devices = count() by OSPlatform', 'max_results_to_return=10'], expect: 0 },
+    {
+      title: 'Execute Entity Query: hunt for the case\'s entities; each table is filtered on its own columns',
+      action: 'execute-entity-query',
+      env: em.env,
+      params: ['table_names=DeviceNetworkEvents, DeviceLogonEvents', 'time_frame=Last Month', 'fields_to_return=Timestamp, DeviceName, ActionType', 'max_results_to_return=5'],
+      entities: () => [`HOSTNAME:${remember.device ?? 'HR-001.CONTOSO.COM'}`, 'ADDRESS:203.0.113.7'],
+      expect: 0,
+    },
   ];
 
   let failures = 0;
@@ -105,7 +121,9 @@ async function main() {
       out(`   $ npm run action -- ${step.action} ${params.map((p) => `--param ${JSON.stringify(p)}`).join(' ')}`.trimEnd());
       const before = em.requests().filter((r) => r.path.endsWith('/oauth2/v2.0/token')).length;
       const env = { ...base, ...step.env, M365D_STATE_DIR: state, M365D_LOG_LEVEL: 'warn' };
-      const r = await run(process.execPath, [harnessPath, step.action, '--json', ...params.flatMap((p) => ['--param', p])], env);
+      const entities = typeof step.entities === 'function' ? step.entities() : (step.entities ?? []);
+      if (entities.length) out(`     ${entities.map((e) => `--entity ${JSON.stringify(e)}`).join(' ')}`);
+      const r = await run(process.execPath, [harnessPath, step.action, '--json', ...params.flatMap((p) => ['--param', p]), ...entities.flatMap((e) => ['--entity', e])], env);
       let result;
       try {
         result = JSON.parse(r.stdout);
@@ -124,7 +142,7 @@ async function main() {
     await em.stop();
     fs.rmSync(state, { recursive: true, force: true });
   }
-  out('The three hunting actions and the Incidents Daemon join this demo as they land.');
+  out('The Incidents Daemon joins this demo when it lands.');
   out(`Try it yourself: npm run --silent emulator -- --port 8443 (its first line holds the M365D_* variables), then npm run action -- ping.`);
   if (failures) throw new Error(`${failures} step(s) did not behave as expected`);
 }
