@@ -4,9 +4,9 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { startEmulator, type Emulator, type RequestLogEntry } from '../emulator/emulator';
+import type { Emulator, RequestLogEntry } from '../emulator/emulator';
+import { useEmulator } from '../support/emulator';
 import type { FaceRequest } from '../emulator/tenant/api';
 import { LEGACY_CLASSIFICATION, LEGACY_DETERMINATION, LEGACY_STATUS } from '../emulator/tenant/model';
 import { CLASSIFICATIONS, DETERMINATIONS_BY_CLASSIFICATION, label, type Classification, type Determination } from '../../lib/defender/model';
@@ -59,22 +59,12 @@ const allowedLabels = (c: Classification): string => DETERMINATIONS_BY_CLASSIFIC
 
 describe('Update Incident and Add Comment To Incident against the emulator', function () {
   this.timeout(60_000);
+  const emulator = useEmulator({ seed: 5, incidents: 10, quotas: false }, 'incidents-write');
+  const freshState = emulator.freshState;
+  const lastSeq = emulator.lastSeq;
   let em: Emulator;
-  let stateRoot: string;
-  let n = 0;
-  const freshState = () => path.join(stateRoot, `s${++n}`);
+  before(() => (em = emulator.em));
 
-  before(async () => {
-    em = await startEmulator({ port: 0, seed: 5, incidents: 10, quotas: false });
-    stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'incidents-write-'));
-  });
-  after(async () => {
-    await em.stop();
-    fs.rmSync(stateRoot, { recursive: true, force: true });
-  });
-  beforeEach(() => em.clearFaults());
-
-  const lastSeq = () => em.requests().at(-1)?.seq ?? 0;
   const apiRequests = (since: number): RequestLogEntry[] => em.requests(since).filter((r) => r.path.startsWith('/v1.0/') || r.path.startsWith('/api/'));
   const patches = (since: number): RequestLogEntry[] => em.requests(since).filter((r) => r.method === 'PATCH');
 

@@ -2,9 +2,9 @@
 // certificate, the cache, renewal), transport (proxy, CA, verification, timeouts, retries) and error mapping.
 import { expect } from 'chai';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { startEmulator, type Emulator } from '../emulator/emulator';
+import type { Emulator } from '../emulator/emulator';
+import { useEmulator } from '../support/emulator';
 import { startProxy } from '../support/proxy';
 import { entryOf, expectContract, runEntry, type RunResult } from '../support/run';
 import { repoRoot } from '../support/paths';
@@ -17,25 +17,15 @@ const validateResult = validatorFor('schemas/actions/ping.result.schema.json');
 
 describe('Ping against the emulator', function () {
   this.timeout(60_000);
+  const emulator = useEmulator({ seed: 4, incidents: 20, quotas: false }, 'ping');
+  const freshState = emulator.freshState;
+  const lastSeq = emulator.lastSeq;
   let em: Emulator;
-  let stateRoot: string;
-  let n = 0;
-  const freshState = () => path.join(stateRoot, `s${++n}`);
-
-  before(async () => {
-    em = await startEmulator({ port: 0, seed: 4, incidents: 20, quotas: false });
-    stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'ping-'));
-  });
-  after(async () => {
-    await em.stop();
-    fs.rmSync(stateRoot, { recursive: true, force: true });
-  });
-  beforeEach(() => em.clearFaults());
+  before(() => (em = emulator.em));
 
   const graphEnv = (extra: Record<string, string | undefined> = {}) => ({ ...em.env, M365D_STATE_DIR: freshState(), ...extra });
   const defenderEnv = (extra: Record<string, string | undefined> = {}) => ({ ...em.legacyEnv, M365D_STATE_DIR: freshState(), ...extra });
   const tokenRequests = (since: number) => em.requests(since).filter((r) => r.method === 'POST' && /\/oauth2\/v2\.0\/token$/.test(r.path));
-  const lastSeq = () => em.requests().at(-1)?.seq ?? 0;
 
   async function ping(env: Record<string, string | undefined>, input: Record<string, unknown> = INPUT): Promise<RunResult> {
     const run = await runEntry(PING, { env, input });
@@ -91,7 +81,9 @@ describe('Ping against the emulator', function () {
 
     it('a certificate from a file, and one whose newlines a form turned into spaces', async () => {
       const c = cert();
-      const file = path.join(stateRoot, 'app.pem');
+      const dir = freshState();
+      fs.mkdirSync(dir, { recursive: true });
+      const file = path.join(dir, 'app.pem');
       fs.writeFileSync(file, c.M365D_CLIENT_CERTIFICATE, { mode: 0o600 });
       expect((await ping(graphEnv({ ...c, M365D_CLIENT_CERTIFICATE: file }))).result['status']).to.equal('completed');
       const mangled = c.M365D_CLIENT_CERTIFICATE.replace(/\n/g, ' ');

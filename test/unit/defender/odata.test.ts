@@ -16,6 +16,7 @@ import {
 // The emulator's OData parser is the independent model of Microsoft's; tests may use it, lib/ may not.
 import { type EntityModel, type Pred, parseFilter, parseQueryString } from '../../emulator/tenant/odata';
 import { type Stamp, parseStamp } from '../../emulator/tenant/model';
+import { prng } from '../../support/prng';
 
 interface Row { displayName: string | null; status: string; createdDateTime: Stamp }
 const MODEL: EntityModel<Row> = {
@@ -182,17 +183,6 @@ describe('defender/odata: query strings', () => {
 
 // ---------------------------------------------------------------- property test
 
-/** mulberry32: a small seeded PRNG, so a failure can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NASTY = ["'", "''", "'''", '%', '%25', '%2', '%zz', '%27', '&', '#', '+', '=', '?', '/', '\\', '"', ' ', '  ', '\t', '\n', '\r\n', '(', ')', ',', ';',
   ' eq ', ' or ', ' and ', ' in ', 'null', 'true', '$filter=', '&$top=1', "') or (1 eq 1", '\u0000', '\u007F', '\u00A0', '\u200B', '\uFEFF', '\u2028',

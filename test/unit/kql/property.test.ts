@@ -7,18 +7,8 @@ import { kqlString } from '../../../lib/kql/literal';
 import { buildQuery } from '../../../lib/kql/query';
 import type { Entity, EntityType } from '../../../lib/runtime/entities';
 import { analyze, errorOf, expectClean, kindName, loadKusto, shape } from './kusto-support';
+import { prng } from '../../support/prng';
 
-/** mulberry32: a small seeded PRNG, so that a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FRAGMENTS = [
   "'", '"', '\\', '\\"', '"|', '" | take 1000000 | ', '//', '// comment', '\n', '\r', '\r\n', '\t', ' ', '  ', ';', '|', ',', '(', ')',
