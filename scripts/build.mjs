@@ -50,9 +50,14 @@ function entryFor(root, id) {
 
 /**
  * Code an action loads only sometimes lives in shared bundles beside the actions (dist/shared/), so that a run that
- * does not need it never parses it: lib/auth/msal.ts (MSAL, about 1 MB) is needed only when the token cache misses.
+ * does not need it never parses it: lib/auth/msal.ts (MSAL, about 1 MB) is needed only when the token cache misses,
+ * lib/http/tunnel.ts only with a proxy.
  */
-const SHARED = [{ source: path.join(repoRoot, 'lib', 'auth', 'msal.ts'), out: 'dist/shared/msal.js' }];
+const SHARED = [
+  { source: path.join(repoRoot, 'lib', 'auth', 'msal.ts'), out: 'dist/shared/msal.js' },
+  // the CONNECT tunnel (https-proxy-agent and its dependencies), needed only when a proxy is configured
+  { source: path.join(repoRoot, 'lib', 'http', 'tunnel.ts'), out: 'dist/shared/tunnel.js' },
+];
 
 /** Makes an action bundle require a shared bundle instead of inlining it. */
 const sharedExternals = {

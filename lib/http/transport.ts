@@ -113,7 +113,7 @@ export function createTransport(config: Config): Transport {
   const agentFor = (url: URL): https.Agent => {
     if (proxyFor(config, url)) {
       if (!tunnel) {
-        // loaded only when a proxy is in use
+        // loaded only when a proxy is in use (a separate bundle in the package, see scripts/build.mjs)
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { createTunnelAgent } = require('./tunnel') as typeof import('./tunnel');
         tunnel = createTunnelAgent(config.proxy!.url, tlsOptions());

@@ -117,6 +117,7 @@ describe('package files', () => {
           expect(heavy, id).to.deep.equal([]);
           expect(inputs.filter((p) => p.startsWith('test/emulator')), id).to.deep.equal([]);
           expect(inputs, id).not.to.include('lib/auth/msal.ts');
+          expect(inputs.filter((p) => /https-proxy-agent|agent-base|node_modules\/debug\//.test(p)), id).to.deep.equal([]);
         }
       });
     }
@@ -127,6 +128,8 @@ describe('package files', () => {
       expect(meta['dist/shared/msal.js']?.inputs.some((p) => p.startsWith('node_modules/@azure/msal-node/'))).to.equal(true);
       const ping = fs.readFileSync(path.join(repoRoot, 'dist/actions/ping.js'), 'utf8');
       expect(ping).to.include('require("../shared/msal.js")');
+      expect(ping).to.include('require("../shared/tunnel.js")');
+      expect(meta['dist/shared/tunnel.js']?.inputs.some((p) => p.includes('https-proxy-agent'))).to.equal(true);
     });
   });
 });
