@@ -4,7 +4,7 @@
 import { defineAction, type EntityType } from '../lib/runtime';
 import { defenderApiFor } from '../lib/defender/api';
 import { huntingOutcome, runHuntingQuery } from '../lib/defender/hunting';
-import { splitList } from '../lib/defender/update';
+import { splitList } from '../lib/defender/lists';
 import { entityFilter, type EntityKeys } from '../lib/kql/entities';
 import { kqlIdentifier } from '../lib/kql/literal';
 import { buildQuery } from '../lib/kql/query';

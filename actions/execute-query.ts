@@ -2,7 +2,7 @@
 import { defineAction } from '../lib/runtime';
 import { defenderApiFor } from '../lib/defender/api';
 import { huntingOutcome, runHuntingQuery } from '../lib/defender/hunting';
-import { splitList } from '../lib/defender/update';
+import { splitList } from '../lib/defender/lists';
 import { kqlIdentifier } from '../lib/kql/literal';
 import { buildQuery } from '../lib/kql/query';
 import { graphTimespan, resolveTimeFrame } from '../lib/kql/timeframe';

@@ -4,7 +4,7 @@ import { defenderApiFor } from '../lib/defender/api';
 import { incidentsClient, type IncidentQuery } from '../lib/defender/incidents';
 import { label, parseClassification, parseDetermination, parseSeverity, parseStatus } from '../lib/defender/model';
 import { parseTimeRange } from '../lib/defender/time';
-import { splitList } from '../lib/defender/update';
+import { parseList } from '../lib/defender/lists';
 import { spec } from '../lib/generated/actions/search-incidents.spec';
 import type { SearchIncidentsResult } from '../lib/generated/actions/search-incidents.types';
 
@@ -16,11 +16,10 @@ export default defineAction({
     const created = parseTimeRange(p.created_from, p.created_to, ['created_from', 'created_to'], now);
     const updated = parseTimeRange(p.updated_from, p.updated_to, ['updated_from', 'updated_to'], now);
     const query: IncidentQuery = {
-      statuses: splitList(p.status).map((s) => parseStatus(s, 'status')),
-      severities: splitList(p.severity).map((s) => parseSeverity(s, 'severity')),
-      // Microsoft's label "Informational, Expected Activity" (which the messages list) is one value of this comma-separated list
-      classifications: splitList(p.classification?.replace(/\binformational\s*,\s*(?=expected\b)/gi, 'Informational ')).map((s) => parseClassification(s, 'classification')),
-      determinations: splitList(p.determination).map((s) => parseDetermination(s, 'determination')),
+      statuses: parseList(p.status, parseStatus, 'status'),
+      severities: parseList(p.severity, parseSeverity, 'severity'),
+      classifications: parseList(p.classification, parseClassification, 'classification'),
+      determinations: parseList(p.determination, parseDetermination, 'determination'),
       ...(p.assigned_to?.trim() ? { assignedTo: p.assigned_to.trim() } : {}),
       ...(created.from ? { createdFrom: created.from } : {}),
       ...(created.to ? { createdTo: created.to } : {}),

@@ -4,7 +4,8 @@ import { defineAction, invalidInput } from '../lib/runtime';
 import { defenderApiFor } from '../lib/defender/api';
 import { checkIncidentId, incidentsClient } from '../lib/defender/incidents';
 import { parseClassification, parseDetermination, parseStatus } from '../lib/defender/model';
-import { planUpdate, splitList, type UpdateRequest } from '../lib/defender/update';
+import { splitList } from '../lib/defender/lists';
+import { planUpdate, type UpdateRequest } from '../lib/defender/update';
 import { spec } from '../lib/generated/actions/update-incident.spec';
 import type { UpdateIncidentResult } from '../lib/generated/actions/update-incident.types';
 

@@ -69,6 +69,3 @@ export function planUpdate(current: Incident, request: UpdateRequest): UpdatePla
   }
   return { change, summary };
 }
-
-/** Splits a comma- or newline-separated list parameter; blanks are dropped. */
-export const splitList = (value: string | undefined): string[] => (value ?? '').split(/[,\n]/).map((s) => s.trim()).filter(Boolean);

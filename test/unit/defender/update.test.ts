@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { planUpdate, splitList } from '../../../lib/defender/update';
+import { planUpdate } from '../../../lib/defender/update';
+import { parseList, splitList } from '../../../lib/defender/lists';
+import { parseClassification, parseStatus } from '../../../lib/defender/model';
 import type { Incident } from '../../../lib/defender/model';
 import { syncActionErrorOf } from '../../support/errors';
 
@@ -53,5 +55,11 @@ describe('Update Incident rules', () => {
   it('splits list parameters on commas and newlines', () => {
     expect(splitList(' a, b ,\nc,, ')).to.deep.equal(['a', 'b', 'c']);
     expect(splitList(undefined)).to.deep.equal([]);
+  });
+
+  it('reads a label that holds a comma as one value of a list, and reports a bad piece by itself', () => {
+    expect(parseList('True Positive, Informational, Expected Activity,false positive', parseClassification, 'classification')).to.deep.equal(['truePositive', 'informationalExpectedActivity', 'falsePositive']);
+    expect(parseList('Active, In Progress', parseStatus, 'status')).to.deep.equal(['active', 'inProgress']);
+    expect(syncActionErrorOf('INVALID_INPUT', () => parseList('Active, Closed, Resolved', parseStatus, 'status'))).to.match(/^Parameter 'status' .*got 'Closed'/);
   });
 });
