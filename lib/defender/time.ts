@@ -25,8 +25,12 @@ const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,
 /** The largest span: 100 years, far beyond any retention, and small enough that no Date overflows. */
 const MAX_SPAN_MS = 100 * 365.25 * 86_400_000;
 
-/** The instant a time input means, `now` being the time relative spans count back from. */
-export function parseTimeInput(text: string, param: string, now: Date): Date {
+/**
+ * The instant a time input means, `now` being the time relative spans count back from. Fractions beyond
+ * milliseconds (Microsoft writes 7 digits) are cut; with `roundUp` (for an upper bound) they round up instead, so that
+ * a bound given as an item's own timestamp still includes it.
+ */
+export function parseTimeInput(text: string, param: string, now: Date, options: { roundUp?: boolean } = {}): Date {
   const raw = typeof text === 'string' ? text.trim() : '';
   const bad = (why: string): never => {
     throw invalidInput(`Parameter '${param}' ${why}; give ${TIME_FORMS}.`);
@@ -54,8 +58,8 @@ export function parseTimeInput(text: string, param: string, now: Date): Date {
   if (t) {
     const [y, mo, da, h, mi] = [Number(t[1]), Number(t[2]), Number(t[3]), Number(t[4]), Number(t[5])];
     const s = t[6] === undefined ? 0 : Number(t[6]);
-    // fractions beyond milliseconds (Microsoft writes 7 digits) are cut, not rounded, so a time never moves later
     const ms = t[7] === undefined ? 0 : Number(t[7].padEnd(3, '0').slice(0, 3));
+    const beyondMs = t[7] !== undefined && /[1-9]/.test(t[7].slice(3)) && options.roundUp ? 1 : 0;
     if (!validDate(y, mo, da)) return bad(`${shown} is not a calendar date`);
     if (h > 23 || mi > 59 || s > 59) return bad(`${shown} is not a valid time of day (hours 00-23, minutes and seconds 00-59)`);
     const zone = t[8];
@@ -71,7 +75,7 @@ export function parseTimeInput(text: string, param: string, now: Date): Date {
       if (oh > 23 || om > 59) return bad(`${shown} has an invalid offset '${zone}'`);
       offsetMin = sign * (oh * 60 + om);
     }
-    return new Date(utc(y, mo, da, h, mi, s, ms) - offsetMin * 60_000);
+    return new Date(utc(y, mo, da, h, mi, s, ms) - offsetMin * 60_000 + beyondMs);
   }
 
   return bad(`${shown} is not a time`);
@@ -84,7 +88,7 @@ export function parseTimeInput(text: string, param: string, now: Date): Date {
 export function parseTimeRange(from: string | undefined, to: string | undefined, params: [string, string], now: Date): { from?: Date; to?: Date } {
   const out: { from?: Date; to?: Date } = {};
   if (from !== undefined && from.trim() !== '') out.from = parseTimeInput(from, params[0], now);
-  if (to !== undefined && to.trim() !== '') out.to = parseTimeInput(to, params[1], now);
+  if (to !== undefined && to.trim() !== '') out.to = parseTimeInput(to, params[1], now, { roundUp: true });
   if (out.from && out.to && out.from.getTime() >= out.to.getTime()) {
     throw invalidInput(
       `Parameter '${params[0]}' (${out.from.toISOString()}) must be before '${params[1]}' (${out.to.toISOString()}); ` +

@@ -44,7 +44,7 @@ export function resolveTimeFrame(frame: string, startTime: string | undefined, e
     throw invalidInput("Parameter 'start_time' is required when 'time_frame' is Custom; give an ISO 8601 time such as 2024-05-01T00:00:00Z, a date, or a span back from now such as 7d.");
   }
   const from = parseTimeInput(startTime as string, 'start_time', now);
-  const to = blank(endTime) ? new Date(now.getTime()) : parseTimeInput(endTime as string, 'end_time', now);
+  const to = blank(endTime) ? new Date(now.getTime()) : parseTimeInput(endTime as string, 'end_time', now, { roundUp: true });
   if (from.getTime() >= to.getTime()) {
     throw invalidInput(
       `Parameter 'start_time' (${from.toISOString()}) must be before 'end_time' (${to.toISOString()}${blank(endTime) ? ', now' : ''}); ` +

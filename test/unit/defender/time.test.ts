@@ -132,4 +132,13 @@ describe('defender/time: parseTimeRange', () => {
     expect(refusal(() => parseTimeRange('7d', 'soon', P, NOW))).to.match(/^Parameter 'created_before' "soon" is not a time/);
     expect(refusal(() => parseTimeRange('2024-05-01T10:00', undefined, ['updated_after', 'updated_before'], NOW))).to.match(/^Parameter 'updated_after' .* ambiguous/);
   });
+
+  it('rounds an upper bound with sub-millisecond digits up, so an item with that exact timestamp is included', () => {
+    const now = new Date('2026-11-21T00:00:00Z');
+    expect(parseTimeInput('2026-11-19T23:58:31.3969011Z', 'x', now).toISOString()).to.equal('2026-11-19T23:58:31.396Z');
+    expect(parseTimeInput('2026-11-19T23:58:31.3969011Z', 'x', now, { roundUp: true }).toISOString()).to.equal('2026-11-19T23:58:31.397Z');
+    expect(parseTimeInput('2026-11-19T23:58:31.3960000Z', 'x', now, { roundUp: true }).toISOString()).to.equal('2026-11-19T23:58:31.396Z');
+    const r = parseTimeRange('2026-11-19T23:58:31.3969011Z', '2026-11-19T23:58:31.3969011Z', ['from', 'to'], now);
+    expect([r.from?.toISOString(), r.to?.toISOString()]).to.deep.equal(['2026-11-19T23:58:31.396Z', '2026-11-19T23:58:31.397Z']);
+  });
 });
