@@ -3,23 +3,15 @@
 // any call.
 import { defineAction, type EntityType } from '../lib/runtime';
 import { defenderApiFor } from '../lib/defender/api';
-import { huntingOutcome, runHuntingQuery } from '../lib/defender/hunting';
-import { splitList } from '../lib/defender/lists';
-import { entityFilter, type EntityKeys } from '../lib/kql/entities';
+import { hunt } from '../lib/defender/hunting';
+import { ENTITY_KEY_PARAMS, entityFilter, type EntityKeys } from '../lib/kql/entities';
 import { kqlIdentifier } from '../lib/kql/literal';
+import { queryFrame } from '../lib/kql/params';
 import { buildQuery } from '../lib/kql/query';
-import { graphTimespan, resolveTimeFrame } from '../lib/kql/timeframe';
 import { spec } from '../lib/generated/actions/execute-entity-query.spec';
 import type { ExecuteEntityQueryInput, ExecuteEntityQueryResult } from '../lib/generated/actions/execute-entity-query.types';
 
-const KEY_PARAMS: ReadonlyArray<[EntityType, keyof ExecuteEntityQueryInput & string]> = [
-  ['ADDRESS', 'ip_entity_key'],
-  ['HOSTNAME', 'hostname_entity_key'],
-  ['FILEHASH', 'file_hash_entity_key'],
-  ['USERUNIQNAME', 'user_entity_key'],
-  ['DestinationURL', 'url_entity_key'],
-  ['EMAILADDRESS', 'email_address_entity_key'],
-];
+const KEY_PARAMS = Object.entries(ENTITY_KEY_PARAMS) as Array<[EntityType, keyof ExecuteEntityQueryInput & string]>;
 
 const empty = (message: string): { json: ExecuteEntityQueryResult; message: string } => ({
   json: { query: '', timespan: null, row_count: 0, limit_reached: false, schema: [], rows: [], tables: [] },
@@ -31,15 +23,13 @@ export default defineAction({
   entityTypes: KEY_PARAMS.map(([type]) => type),
   async run(ctx) {
     const p = ctx.params;
-    const tables = splitList(p.table_names).map((t) => kqlIdentifier(t, 'table_names'));
-    const range = resolveTimeFrame(p.time_frame, p.start_time, p.end_time, new Date());
+    const frame = queryFrame(p, new Date());
+    const { tables } = frame;
     const keys: EntityKeys = {};
     for (const [type, param] of KEY_PARAMS) {
       const value = (p[param] as string | undefined)?.trim();
       if (value) keys[type] = kqlIdentifier(value, param);
     }
-    const fields = splitList(p.fields_to_return).map((f) => kqlIdentifier(f, 'fields_to_return'));
-    const sortField = kqlIdentifier(p.sort_field.trim() || 'Timestamp', 'sort_field');
     const entities = ctx.entities;
     const skipAll = (reason: string) => entities.map((e) => ({ Identifier: e.identifier, EntityType: e.type, status: 'skipped' as const, message: reason }));
 
@@ -74,10 +64,8 @@ export default defineAction({
       return { result_value: false, output_message: r.message, json_result: r.json, entities: skipAll(`no column for it in ${tables.join(', ')}`) };
     }
 
-    const query = buildQuery({ tables: queried, tableFilters, range, fields, sortField, sortOrder: p.sort_order === 'ASC' ? 'asc' : 'desc', limit: p.max_results_to_return });
-    const api = defenderApiFor(ctx);
-    const timespan = api.flavor === 'graph' ? graphTimespan(range) : null;
-    const outcome = huntingOutcome(await runHuntingQuery(api, query, timespan ?? undefined), { query, timespan, limit: p.max_results_to_return, tables: queried });
+    const query = buildQuery({ ...frame, tables: queried, tableFilters });
+    const outcome = await hunt(defenderApiFor(ctx), { query, range: frame.range, limit: frame.limit, tables: queried });
     const json: ExecuteEntityQueryResult = outcome.json;
     return {
       result_value: outcome.result_value,

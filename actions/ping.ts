@@ -2,6 +2,7 @@
 // advanced hunting query; reports which permissions were confirmed, or fails naming what is wrong.
 import { ActionError, defineAction } from '../lib/runtime';
 import { API_NAMES, defenderApiFor, PERMISSIONS, type ApiCall } from '../lib/defender/api';
+import { runHuntingQuery } from '../lib/defender/hunting';
 import { spec } from '../lib/generated/actions/ping.spec';
 import type { PingResult } from '../lib/generated/actions/ping.types';
 
@@ -10,11 +11,6 @@ type Check = PingResult['checks'][number];
 const READ_ONE: Record<'graph' | 'defender', ApiCall> = {
   graph: { method: 'GET', path: '/v1.0/security/incidents?$top=1', label: 'reading one incident', capability: 'readIncidents' },
   defender: { method: 'GET', path: '/api/incidents?$top=1', label: 'reading one incident', capability: 'readIncidents' },
-};
-// the smallest useful hunting query; Graph's Timespan keeps it to one day
-const HUNT_ONE: Record<'graph' | 'defender', ApiCall> = {
-  graph: { method: 'POST', path: '/v1.0/security/runHuntingQuery', body: { Query: 'AlertInfo | take 1', Timespan: 'P1D' }, label: 'running a hunting query', capability: 'hunting', idempotent: true },
-  defender: { method: 'POST', path: '/api/advancedhunting/run', body: { Query: 'AlertInfo | take 1' }, label: 'running a hunting query', capability: 'hunting', idempotent: true },
 };
 
 export default defineAction({
@@ -46,7 +42,8 @@ export default defineAction({
     });
     if (ctx.params.check_hunting) {
       await step({ name: 'hunting', permission: PERMISSIONS.hunting[flavor] }, async () => {
-        await api.call(HUNT_ONE[flavor]);
+        // the smallest useful query; on Graph a one-day Timespan keeps it small
+        await runHuntingQuery(api, 'AlertInfo | take 1', 'P1D');
         return 'ran AlertInfo | take 1';
       });
     }

@@ -1,6 +1,7 @@
 // Advanced hunting on either API family: Graph's runHuntingQuery (with a Timespan covering the range) or the
 // Defender XDR API's advancedhunting/run (its 30-day window is fixed). One result shape: columns and rows.
 
+import { graphTimespan } from '../kql/timeframe';
 import type { DefenderApi } from './api';
 
 export interface HuntingColumn {
@@ -60,4 +61,14 @@ export function huntingOutcome(answer: HuntingAnswer, info: { query: string; tim
       : 'The query ran and found nothing.',
     tables: n ? [{ title: n > shown.length ? `Results (first ${shown.length} of ${n})` : 'Results', columns, rows: shown.map((r) => columns.map((c) => cell(r[c]))) }] : [],
   };
+}
+
+/**
+ * Runs a hunting query and shapes its result. With a `range`, Graph is sent a Timespan covering it (so a range older
+ * than 30 days works); the Defender XDR API has no Timespan (its window is the last 30 days).
+ */
+export async function hunt(api: DefenderApi, run: { query: string; range?: { from: Date; to: Date }; limit: number; tables: readonly string[] }): Promise<HuntingOutcome> {
+  const timespan = run.range && api.flavor === 'graph' ? graphTimespan(run.range) : null;
+  const answer = await runHuntingQuery(api, run.query, timespan ?? undefined);
+  return huntingOutcome(answer, { query: run.query, timespan, limit: run.limit, tables: run.tables });
 }
