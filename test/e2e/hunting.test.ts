@@ -4,9 +4,9 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { startEmulator, type Emulator, type M365dEnv } from '../emulator/emulator';
+import { useEmulator } from '../support/emulator';
 import { entryOf, expectContract, runEntry, type RunResult } from '../support/run';
 import { repoRoot } from '../support/paths';
 import { envelopeValidator, validatorFor } from '../support/schemas';
@@ -53,8 +53,6 @@ const HARD = [
 ];
 const NEAR = ['quote.host', 'quo\\"te.host', 'backslash.host', 'back\\\\slash.host', 'both"|take 1 ; //x', 'newline.host', 'new\\nline.host', 'its.host', 'unicode-主机-🦊', '\\server\\share'];
 
-let stateRoot: string;
-let stateN = 0;
 
 async function run(id: ActionId, env: Record<string, string | undefined>, input: Record<string, unknown>): Promise<RunResult> {
   const r = await runEntry(ENTRY[id], { env, input: { ...CONTEXT, ...input } });
@@ -93,22 +91,17 @@ function huntDirect(em: Emulator, family: Family, token: string): Promise<number
 
 describe('Advanced hunting against the emulator', function () {
   this.timeout(60_000);
+  const emulator = useEmulator({ seed: 4, incidents: 20, quotas: false }, 'hunting');
+  const freshState = emulator.freshState;
   let em: Emulator;
   let t0: number;
 
-  before(async () => {
-    stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'hunting-'));
-    em = await startEmulator({ port: 0, seed: 4, incidents: 20, quotas: false });
+  before(() => {
+    em = emulator.em;
     t0 = em.now().getTime();
     em.addHuntingRows('DeviceInfo', [...HARD, ...NEAR].map((name, i) => ({ Timestamp: iso(t0 - (i + 1) * MIN), DeviceId: 'hard-values', DeviceName: name })));
   });
-  after(async () => {
-    await em.stop();
-    fs.rmSync(stateRoot, { recursive: true, force: true });
-  });
-  beforeEach(() => em.clearFaults());
-
-  const lastSeq = () => em.requests().at(-1)?.seq ?? 0;
+  const lastSeq = emulator.lastSeq;
 
   for (const fam of FAMILIES) {
     describe(`on ${fam.name}`, () => {
@@ -116,7 +109,7 @@ describe('Advanced hunting against the emulator', function () {
       // one state folder per family: the token is fetched once and reused, as an engine would
       let envBase: Record<string, string>;
       before(() => {
-        envBase = { ...fam.env(em), M365D_STATE_DIR: path.join(stateRoot, `s${++stateN}`) };
+        envBase = { ...fam.env(em), M365D_STATE_DIR: freshState() };
       });
       const env = (extra: Record<string, string | undefined> = {}) => ({ ...envBase, ...extra });
       const hunts = (since: number) => em.requests(since).filter((r) => r.path === fam.huntingPath);
@@ -312,7 +305,7 @@ describe('Advanced hunting against the emulator', function () {
 
         it('a read-only app may hunt', async () => {
           const ro = em.app('readonly');
-          const r = await query({ table_names: 'DeviceInfo', query: where, time_frame: 'Last Hour' }, { M365D_CLIENT_ID: ro.clientId, M365D_CLIENT_SECRET: ro.clientSecret, M365D_STATE_DIR: path.join(stateRoot, `s${++stateN}`) });
+          const r = await query({ table_names: 'DeviceInfo', query: where, time_frame: 'Last Hour' }, { M365D_CLIENT_ID: ro.clientId, M365D_CLIENT_SECRET: ro.clientSecret, M365D_STATE_DIR: freshState() });
           expect(names(expectCompleted(r))).to.deep.equal(['age-30m']);
         });
       });
@@ -361,7 +354,7 @@ describe('Advanced hunting against the emulator', function () {
 
         it('an app without the hunting permission: PERMISSION naming it', async () => {
           const app = em.app('nohunting');
-          const r = await custom({ query: 'DeviceInfo' }, { M365D_CLIENT_ID: app.clientId, M365D_CLIENT_SECRET: app.clientSecret, M365D_STATE_DIR: path.join(stateRoot, `s${++stateN}`) });
+          const r = await custom({ query: 'DeviceInfo' }, { M365D_CLIENT_ID: app.clientId, M365D_CLIENT_SECRET: app.clientSecret, M365D_STATE_DIR: freshState() });
           expectFailure(r, 'PERMISSION', fam.key === 'graph' ? /ThreatHunting\.Read\.All/ : /AdvancedHunting\.Read\.All/, 1);
         });
       });
@@ -554,7 +547,7 @@ describe('Advanced hunting against the emulator', function () {
         const statuses = await Promise.all(Array.from({ length: 45 }, () => huntDirect(qem, fam, token)));
         expect(statuses.every((s) => s === 200), statuses.join(',')).to.equal(true);
         const seq = qem.requests().at(-1)?.seq ?? 0;
-        const r = await run('execute-custom-query', { ...fam.env(qem), M365D_STATE_DIR: path.join(stateRoot, `s${++stateN}`) }, { query: 'DeviceInfo | project DeviceId', max_results_to_return: 3 });
+        const r = await run('execute-custom-query', { ...fam.env(qem), M365D_STATE_DIR: freshState() }, { query: 'DeviceInfo | project DeviceId', max_results_to_return: 3 });
         expect(expectCompleted(r)['row_count']).to.equal(3);
         const h = qem.requests(seq).filter((x) => x.path === fam.huntingPath);
         expect(h.map((x) => `${x.status}${x.throttled ? ` ${x.throttled}` : ''}`)).to.deep.equal([`429 ${fam.key}.hunting`, '200']);

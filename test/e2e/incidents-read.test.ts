@@ -6,9 +6,9 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { startEmulator, type Emulator } from '../emulator/emulator';
+import type { Emulator } from '../emulator/emulator';
+import { useEmulator } from '../support/emulator';
 import { entryOf, expectContract, runEntry, type RunResult } from '../support/run';
 import { repoRoot } from '../support/paths';
 import { envelopeValidator, validatorFor } from '../support/schemas';
@@ -59,9 +59,8 @@ const newestFirst = (a: RefIncident, b: RefIncident): number =>
 
 describe('Search Incidents and Get Incident against the emulator', function () {
   this.timeout(60_000);
+  const emulator = useEmulator({ seed: 11, incidents: SEEDED, quotas: false }, 'incidents-read');
   let em: Emulator;
-  let stateRoot: string;
-  let n = 0;
   /** every incident, newest first, with its alerts ($expand=alerts), as the emulator's Graph face lists them */
   let all: RefIncident[] = [];
   /** the incident merged into another one, and that other one */
@@ -94,8 +93,7 @@ describe('Search Incidents and Get Incident against the emulator', function () {
   }
 
   before(async () => {
-    em = await startEmulator({ port: 0, seed: 11, incidents: SEEDED, quotas: false });
-    stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'incidents-read-'));
+    em = emulator.em;
     const seeded = await readAll();
     // the odd assignees go to incidents spread over the list (one on each, two on the first)
     const live = seeded.filter((i) => i.status !== 'redirected');
@@ -111,13 +109,7 @@ describe('Search Incidents and Get Incident against the emulator', function () {
     // the reference's own order is newest first (the emulator's documented default); the action is checked against it
     expect(all.map((i) => i.id)).to.deep.equal([...all].sort(newestFirst).map((i) => i.id));
   });
-  after(async () => {
-    await em?.stop();
-    if (stateRoot) fs.rmSync(stateRoot, { recursive: true, force: true });
-  });
-  beforeEach(() => em.clearFaults());
-
-  const lastSeq = (): number => em.requests().at(-1)?.seq ?? 0;
+  const lastSeq = emulator.lastSeq;
   const select = (pred: (i: RefIncident) => boolean): RefIncident[] => all.filter(pred);
 
   async function run(entry: string, env: Record<string, string | undefined>, input: Record<string, unknown>, validate: ReturnType<typeof validatorFor>): Promise<RunResult> {
@@ -143,7 +135,7 @@ describe('Search Incidents and Get Incident against the emulator', function () {
     describe(`on ${family.name}`, () => {
       let stateDir: string;
       before(() => {
-        stateDir = path.join(stateRoot, `s${++n}`);
+        stateDir = emulator.freshState();
       });
       const env = (extra: Record<string, string | undefined> = {}) => ({ ...family.env(), M365D_STATE_DIR: stateDir, ...extra });
       const search = (input: Record<string, unknown>, extra: Record<string, string | undefined> = {}) => run(SEARCH, env(extra), input, validateSearch);
