@@ -28,6 +28,9 @@ export interface TokenCacheOptions {
   staleLockMs?: number;
 }
 
+/** A token is used only while it has at least this long to live. */
+export const MIN_VALIDITY_SECONDS = 300;
+
 const KEY = /^[a-f0-9]{16,64}$/;
 const POSIX = process.platform !== 'win32';
 const FILE_MODE = 0o600;
@@ -113,7 +116,7 @@ export class TokenCache {
    * The cached token if it is valid for at least `minValiditySeconds` more (default 300). Never throws: a missing,
    * unreadable or corrupt file is an empty cache. A file whose mode is wider than 0600 is narrowed on the way.
    */
-  read(minValiditySeconds = 300): CachedToken | undefined {
+  read(minValiditySeconds = MIN_VALIDITY_SECONDS): CachedToken | undefined {
     let fd: number | undefined;
     let text: string;
     try {

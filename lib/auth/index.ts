@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../runtime/config';
 import type { Logger } from '../runtime/log';
 import type { HttpClient } from '../http';
-import { TokenCache, type CachedToken } from './cache';
+import { MIN_VALIDITY_SECONDS, TokenCache, type CachedToken } from './cache';
 
 export interface TokenProvider {
   /** the scope tokens are requested for: the API root's origin plus /.default */
@@ -25,8 +25,6 @@ export interface TokenProviderDeps {
   fetchToken?: () => Promise<CachedToken>;
 }
 
-/** A token is used only while it has at least this long to live (the cache's own margin too). */
-const MIN_VALIDITY_MS = 300_000;
 
 export const scopeFor = (config: Pick<Config, 'apiOrigin'>): string => `${config.apiOrigin}/.default`;
 
@@ -74,7 +72,7 @@ export function createTokenProvider(config: Config, deps: TokenProviderDeps): To
   return {
     scope,
     async getToken() {
-      if (current && current.expiresOn * 1000 - Date.now() > MIN_VALIDITY_MS) return current.accessToken;
+      if (current && current.expiresOn * 1000 - Date.now() > MIN_VALIDITY_SECONDS * 1000) return current.accessToken;
       const cached = cache.read();
       return cached ? use(cached) : fresh();
     },
