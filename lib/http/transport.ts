@@ -6,6 +6,7 @@ import * as https from 'node:https';
 import * as tls from 'node:tls';
 import fetch from 'cross-fetch';
 import type { Config } from '../runtime/config';
+import { isBranded } from '../runtime/errors';
 import { proxyFor } from './proxy';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -37,7 +38,7 @@ export class TransportError extends Error {
   readonly [TRANSPORT_ERROR] = true;
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[TRANSPORT_ERROR] === true;
+    return isBranded(value, TRANSPORT_ERROR);
   }
 
   constructor(

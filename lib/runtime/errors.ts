@@ -15,6 +15,11 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** Whether `value` carries `brand`: instanceof for classes that several bundles each carry a copy of. */
+export function isBranded(value: unknown, brand: symbol): boolean {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+}
+
 const ACTION_ERROR = Symbol.for('m365d-soar.ActionError');
 
 /**
@@ -26,7 +31,7 @@ export class ActionError extends Error {
   readonly [ACTION_ERROR] = true;
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[ACTION_ERROR] === true;
+    return isBranded(value, ACTION_ERROR);
   }
 
   constructor(
