@@ -1,0 +1,359 @@
+// Small private files in M365D_STATE_DIR, shared by the token cache (lib/auth/cache.ts) and the daemon's fallback
+// checkpoint (lib/daemon/store.ts): a folder 0700, files 0600 replaced atomically (temp file in the same folder +
+// rename, so a reader sees the old file or the new one, never a part), and a lock file taken with O_EXCL that
+// processes on one machine take turns on.
+
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const POSIX = process.platform !== 'win32';
+export const FILE_MODE = 0o600;
+export const DIR_MODE = 0o700;
+
+export function errno(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : 'error';
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Sleeps synchronously (only for a retried rename on Windows, where a reader can hold the target open for a moment). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+interface LockInfo {
+  pid: number;
+  host: string;
+}
+
+function parseLock(text: string): LockInfo | undefined {
+  try {
+    const data = JSON.parse(text) as Partial<LockInfo> | null;
+    if (data && Number.isInteger(data.pid) && (data.pid as number) > 0 && typeof data.host === 'string') {
+      return { pid: data.pid as number, host: data.host };
+    }
+  } catch {
+    /* empty (being written) or damaged: judged by its age only */
+  }
+  return undefined;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errno(err) !== 'ESRCH'; // EPERM: alive, someone else's
+  }
+}
+
+/** Creates `dir` with mode 0700 (parents too), and narrows it when it exists with a wider mode. Throws the system error. */
+export function ensurePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  const st = fs.statSync(dir);
+  if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+  if (POSIX && (st.mode & 0o077) !== 0) {
+    try {
+      fs.chmodSync(dir, DIR_MODE);
+    } catch {
+      /* not ours: the files in it are 0600 all the same */
+    }
+  }
+}
+
+/**
+ * The text of a private file, or undefined when it is missing or unreadable or not a regular file. Never throws.
+ * O_NONBLOCK: a FIFO planted in place of the file must not hang the action. A mode wider than 0600 is narrowed.
+ */
+export function readPrivateFile(file: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, POSIX ? fs.constants.O_RDONLY | fs.constants.O_NONBLOCK : 'r');
+    if (POSIX) {
+      const st = fs.fstatSync(fd);
+      if (!st.isFile()) return undefined;
+      if ((st.mode & 0o077) !== 0) {
+        try {
+          fs.fchmodSync(fd, FILE_MODE);
+        } catch {
+          /* not ours to change; still usable */
+        }
+      }
+    }
+    return fs.readFileSync(fd, 'utf8');
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* nothing to do */
+      }
+    }
+  }
+}
+
+/** Writes `data` to a temp file (mode 0600, fsynced) beside `file`; `commit()` renames it over `file`, `abandon()` removes it. */
+export function stageFile(file: string, data: string): { commit(): void; abandon(): void } {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
+  const abandon = (): void => {
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      /* never made, or already renamed */
+    }
+  };
+  try {
+    const fd = fs.openSync(tmp, 'wx', FILE_MODE);
+    try {
+      if (POSIX) fs.fchmodSync(fd, FILE_MODE); // whatever the umask
+      fs.writeFileSync(fd, data);
+      try {
+        fs.fsyncSync(fd);
+      } catch {
+        /* not supported here: the rename is still atomic */
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    abandon();
+    throw err;
+  }
+  return {
+    commit(): void {
+      try {
+        replaceFile(tmp, file);
+      } catch (err) {
+        abandon();
+        throw err;
+      }
+    },
+    abandon,
+  };
+}
+
+/** Writes `file` atomically (stageFile + commit). Throws the system error. */
+export function writeFileAtomic(file: string, data: string): void {
+  stageFile(file, data).commit();
+}
+
+/** rename over the file; on Windows a reader holding it open makes the rename fail for a moment */
+function replaceFile(tmp: string, file: string): void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.renameSync(tmp, file);
+      return;
+    } catch (err) {
+      if (POSIX || attempt >= 20 || !['EPERM', 'EACCES', 'EBUSY'].includes(errno(err))) throw err;
+      sleepSync(10 + attempt * 5);
+    }
+  }
+}
+
+/** Removes temp files of `stageFile` left in `dir` by processes killed mid-write, older than `maxAgeMs`. Best effort. */
+export function sweepTempFiles(dir: string, maxAgeMs: number): void {
+  try {
+    const limit = Date.now() - maxAgeMs;
+    for (const name of fs.readdirSync(dir)) {
+      if (!/^\..+\.\d+\.[a-f0-9]{12}\.tmp$/.test(name)) continue;
+      const p = path.join(dir, name);
+      try {
+        if (fs.statSync(p).mtimeMs < limit) fs.unlinkSync(p);
+      } catch {
+        /* taken care of by someone else */
+      }
+    }
+  } catch {
+    /* best effort */
+  }
+}
+
+export interface FileLockOptions {
+  /** how long acquire() waits for another process's lock (default 20 s) */
+  timeoutMs?: number;
+  /** a lock file not touched for this long is broken (default 30 s); its holder refreshes it (heartbeat) */
+  staleMs?: number;
+  /** makes the lock's folder when it is missing */
+  ensureDir?: () => void;
+}
+
+/**
+ * An exclusive lock across processes: a file created with O_EXCL holding the holder's pid, host and a nonce. A lock
+ * whose holder is a dead process of this host, or that has not been touched for staleMs, is broken.
+ */
+export class FileLock {
+  private readonly timeoutMs: number;
+  private readonly staleMs: number;
+  private readonly ensureDir: () => void;
+
+  constructor(readonly file: string, options: FileLockOptions = {}) {
+    this.timeoutMs = Math.max(0, options.timeoutMs ?? 20_000);
+    this.staleMs = Math.max(1, options.staleMs ?? 30_000);
+    this.ensureDir = options.ensureDir ?? (() => ensurePrivateDir(path.dirname(file)));
+  }
+
+  /** Keeps a held lock fresh while its holder works longer than staleMs; returns the function that stops it. */
+  heartbeat(): () => void {
+    const timer = setInterval(() => {
+      try {
+        const t = new Date();
+        fs.utimesSync(this.file, t, t);
+      } catch {
+        /* gone: nothing to keep fresh */
+      }
+    }, Math.max(10, Math.min(5_000, Math.floor(this.staleMs / 3))));
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /** Takes the lock: its content (to release it by) when held, undefined when fn is to run without it. */
+  async acquire(): Promise<string | undefined> {
+    const content = JSON.stringify({
+      pid: process.pid,
+      host: os.hostname(),
+      nonce: crypto.randomBytes(8).toString('hex'),
+      since: new Date().toISOString(),
+    });
+    const deadline = Date.now() + this.timeoutMs;
+    let delay = 5;
+    let madeDir = false;
+    let quickRetries = 0;
+    for (;;) {
+      let fd: number | undefined;
+      try {
+        fd = fs.openSync(this.file, 'wx', FILE_MODE);
+      } catch (err) {
+        const code = errno(err);
+        if (code === 'ENOENT' && !madeDir) {
+          madeDir = true;
+          try {
+            this.ensureDir();
+          } catch {
+            return undefined;
+          }
+          continue;
+        }
+        // anything but "someone holds it" (a read-only folder, ...): run without the lock
+        // (on Windows a file being deleted answers EPERM for a moment)
+        if (code !== 'EEXIST' && !(code === 'EPERM' && !POSIX)) return undefined;
+      }
+      if (fd !== undefined) {
+        try {
+          fs.writeSync(fd, content);
+          return content;
+        } catch {
+          try {
+            fs.unlinkSync(this.file);
+          } catch {
+            /* leave it: it will be stale */
+          }
+          return undefined;
+        } finally {
+          fs.closeSync(fd);
+        }
+      }
+      // gone or broken: try again at once (a few times in a row at most, so a lock that cannot be removed is waited on)
+      if (this.breakIfStale() && quickRetries++ < 5) continue;
+      quickRetries = 0;
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      await sleep(Math.min(left, delay + Math.floor(Math.random() * delay)));
+      delay = Math.min(delay * 2, 40);
+    }
+  }
+
+  /** A lock file as it is now (identity, age, holder): 'gone' when there is none, undefined when it cannot be read. */
+  private observe(file: string): { ino: number; mtimeMs: number; text: string } | 'gone' | undefined {
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(file, 'r');
+      const st = fs.fstatSync(fd);
+      return { ino: st.ino, mtimeMs: st.mtimeMs, text: fs.readFileSync(fd, 'utf8') };
+    } catch (err) {
+      return errno(err) === 'ENOENT' ? 'gone' : undefined;
+    } finally {
+      if (fd !== undefined) {
+        try {
+          fs.closeSync(fd);
+        } catch {
+          /* nothing to do */
+        }
+      }
+    }
+  }
+
+  /** Stale: not touched for `maxAgeMs`, or its holder is a dead process of this host. */
+  private static isStale(seen: { mtimeMs: number; text: string }, maxAgeMs: number): boolean {
+    if (Date.now() - seen.mtimeMs > maxAgeMs) return true;
+    const info = parseLock(seen.text);
+    return info !== undefined && info.host === os.hostname() && !pidAlive(info.pid);
+  }
+
+  /**
+   * True when the lock is gone or was broken (try again at once); false while a live holder has it.
+   *
+   * Breakers take turns under a second lock file (`<key>.lock.break`, held for a few system calls), and remove the
+   * lock only if, under it, it is still the very file they judged stale: without that, a breaker that judged the old
+   * lock could remove the fresh lock another breaker had just taken, and two processes would hold it.
+   */
+  private breakIfStale(): boolean {
+    const seen = this.observe(this.file);
+    if (seen === 'gone') return true;
+    if (!seen || !FileLock.isStale(seen, this.staleMs)) return false;
+    const guard = `${this.file}.break`;
+    let fd: number;
+    try {
+      fd = fs.openSync(guard, 'wx', FILE_MODE);
+    } catch (err) {
+      if (errno(err) !== 'EEXIST') return false;
+      // another breaker is at work; one that died at it leaves a guard that is soon stale
+      const other = this.observe(guard);
+      if (other === 'gone') return true;
+      if (other && FileLock.isStale(other, Math.min(this.staleMs, 5_000))) {
+        try {
+          fs.unlinkSync(guard);
+        } catch {
+          /* someone else did */
+        }
+        return true;
+      }
+      return false;
+    }
+    try {
+      try {
+        fs.writeSync(fd, JSON.stringify({ pid: process.pid, host: os.hostname() }));
+      } finally {
+        fs.closeSync(fd);
+      }
+      const now = this.observe(this.file);
+      if (now === 'gone') return true;
+      if (now && now.ino === seen.ino && now.mtimeMs === seen.mtimeMs && now.text === seen.text) {
+        fs.unlinkSync(this.file);
+      }
+    } catch {
+      /* best effort: look again */
+    } finally {
+      try {
+        fs.unlinkSync(guard);
+      } catch {
+        /* already gone */
+      }
+    }
+    return true;
+  }
+
+  /** Removes the lock file if it is still ours (it may have been broken as stale and taken by another process). */
+  release(content: string): void {
+    try {
+      if (fs.readFileSync(this.file, 'utf8') === content) fs.unlinkSync(this.file);
+    } catch {
+      /* already gone */
+    }
+  }
+
+}
