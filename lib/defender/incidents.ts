@@ -66,6 +66,9 @@ const PORTALS: Record<Config['cloud'], string> = {
   DoD: 'https://security.apps.mil',
 };
 
+/** The Defender portal of the configured cloud. */
+export const portalOf = (cloud: Config['cloud']): string => PORTALS[cloud];
+
 // ------------------------------------------------------------------------------------------------ Graph v1.0
 
 /** Graph's page size limit for incidents (a larger $top is a 400). */
@@ -135,7 +138,7 @@ export const DEFENDER_PAGE = 100;
 export const DEFENDER_MAX_PAGES = 40;
 
 function defenderBackend(api: DefenderApi, config: Config, log: Logger): IncidentsClient {
-  const options = { portalUrl: PORTALS[config.cloud] };
+  const options = { portalUrl: portalOf(config.cloud) };
   return {
     async search(q) {
       // the API filters only these four fields; severity, classification and determination are checked here

@@ -57,6 +57,18 @@ export function odataDateTime(d: Date): ODataLiteral {
   return d.toISOString() as ODataLiteral;
 }
 
+/**
+ * An exact DateTimeOffset literal from a timestamp as Microsoft writes them, UTC with 1 to 7 fractional digits
+ * (2025-06-01T12:00:05.1234567Z): the daemon pages on the exact lastUpdateDateTime of an incident, which milliseconds
+ * would round. Anything else is INTERNAL (timestamps come from Microsoft's answers, already checked).
+ */
+export function odataTimestamp(text: string): ODataLiteral {
+  if (typeof text !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{1,7}Z$/.test(text) || !Number.isFinite(Date.parse(text.replace(/(\.\d{3})\d+Z$/, '$1Z')))) {
+    throw new ActionError('INTERNAL', `odataTimestamp was given ${JSON.stringify(text)}, not a UTC timestamp with 1 to 7 fractional digits.`);
+  }
+  return text as ODataLiteral;
+}
+
 // ---------------------------------------------------------------- filter builder
 
 /** Graph `GET /security/incidents` $filter properties (security-list-incidents.md). */
@@ -108,7 +120,7 @@ export function filterBuilder<const F extends string>(fields: readonly F[], opti
   };
   const literal = (lit: ODataLiteral): string => {
     // the brand is a compile-time guarantee; this catches a cast
-    if (typeof lit !== 'string' || !isLiteralText(lit)) throw new ActionError('INTERNAL', `${JSON.stringify(lit)} is not an OData literal made by odataString or odataDateTime.`);
+    if (typeof lit !== 'string' || !isLiteralText(lit)) throw new ActionError('INTERNAL', `${JSON.stringify(lit)} is not an OData literal made by odataString, odataDateTime or odataTimestamp.`);
     return lit;
   };
   const cmp = (op: 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le') => (name: F, lit: ODataLiteral): ODataFilter => `${field(name)} ${op} ${literal(lit)}` as ODataFilter;
@@ -141,7 +153,7 @@ export function filterBuilder<const F extends string>(fields: readonly F[], opti
 /** A quoted string literal with every inner quote doubled, or a DateTimeOffset literal in the form odataDateTime writes. */
 function isLiteralText(s: string): boolean {
   if (s.length >= 2 && s.startsWith("'") && s.endsWith("'")) return !/'/.test(s.slice(1, -1).replace(/''/g, ''));
-  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(s);
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{1,7}Z$/.test(s);
 }
 
 // ---------------------------------------------------------------- query strings

@@ -26,6 +26,8 @@ export interface ActionContext<Input> {
   remainingMs(): number;
   /** registers a value that must never be printed (e.g. an access token) */
   addSecret(secret: string): void;
+  /** runs `fn` just before the process exits, whatever the outcome (e.g. to release a lock); never throws out */
+  onExit(fn: () => void): void;
 }
 
 /** What the action's function returns: the contract's result keys (status is the runtime's). */
@@ -37,6 +39,12 @@ export interface ActionOutcome<Result> {
   tables?: ResultTable[];
   /** daemons only */
   state?: Record<string, unknown>;
+  /**
+   * Runs once the completed result has been written to stdout, before the process exits 0 (a daemon's fallback
+   * checkpoint is put in place here). Should it throw, the run exits 1 and the error is logged: an engine takes
+   * nothing from a process that did not exit 0, so nothing is handed over twice.
+   */
+  afterOutput?: () => void;
 }
 
 export interface ActionDefinition<Input, Result> {

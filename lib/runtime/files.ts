@@ -211,8 +211,17 @@ export class FileLock {
     return () => clearInterval(timer);
   }
 
-  /** Takes the lock: its content (to release it by) when held, undefined when fn is to run without it. */
+  /** Takes the lock: its content (to release it by) when held, undefined when it could not be had (either reason). */
   async acquire(): Promise<string | undefined> {
+    const r = await this.take();
+    return r === 'timeout' || r === 'unavailable' ? undefined : r;
+  }
+
+  /**
+   * Takes the lock: its content (to release it by) when held; 'timeout' when another live holder kept it for
+   * timeoutMs; 'unavailable' when no lock file can be made here (a read-only folder, ...).
+   */
+  async take(): Promise<string | 'timeout' | 'unavailable'> {
     const content = JSON.stringify({
       pid: process.pid,
       host: os.hostname(),
@@ -234,13 +243,13 @@ export class FileLock {
           try {
             this.ensureDir();
           } catch {
-            return undefined;
+            return 'unavailable';
           }
           continue;
         }
         // anything but "someone holds it" (a read-only folder, ...): run without the lock
         // (on Windows a file being deleted answers EPERM for a moment)
-        if (code !== 'EEXIST' && !(code === 'EPERM' && !POSIX)) return undefined;
+        if (code !== 'EEXIST' && !(code === 'EPERM' && !POSIX)) return 'unavailable';
       }
       if (fd !== undefined) {
         try {
@@ -252,7 +261,7 @@ export class FileLock {
           } catch {
             /* leave it: it will be stale */
           }
-          return undefined;
+          return 'unavailable';
         } finally {
           fs.closeSync(fd);
         }
@@ -261,7 +270,7 @@ export class FileLock {
       if (this.breakIfStale() && quickRetries++ < 5) continue;
       quickRetries = 0;
       const left = deadline - Date.now();
-      if (left <= 0) return undefined;
+      if (left <= 0) return 'timeout';
       await sleep(Math.min(left, delay + Math.floor(Math.random() * delay)));
       delay = Math.min(delay * 2, 40);
     }

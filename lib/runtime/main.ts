@@ -27,11 +27,27 @@ export async function main<Input, Result>(definition: ActionDefinition<Input, Re
     setStrayOutputSink((stream, text) => log.warn(`Unexpected output on ${stream} was diverted to the log`, { text: truncate(text.trimEnd()) }));
 
   const controller = new AbortController();
+  const atExit: (() => void)[] = [];
   let finished = false;
-  const finish = async (envelope: ActionResultEnvelope, exitCode: 0 | 1 | 2): Promise<void> => {
+  const finish = async (envelope: ActionResultEnvelope, exitCode: 0 | 1 | 2, afterOutput?: () => void): Promise<void> => {
     if (finished) return;
     finished = true;
     await writeResult(`${redactor.redact(safeStringify(envelope))}\n`);
+    if (afterOutput && exitCode === 0) {
+      try {
+        afterOutput();
+      } catch (err) {
+        exitCode = 1;
+        log.error(`${spec.name} wrote its result but could not finish after it; the run counts as failed, so nothing it returned is taken`, { error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    for (const fn of atExit.splice(0).reverse()) {
+      try {
+        fn();
+      } catch {
+        /* exit hooks are best effort */
+      }
+    }
     process.exit(exitCode);
   };
   const fail = (err: unknown): Promise<void> => {
@@ -84,13 +100,14 @@ export async function main<Input, Result>(definition: ActionDefinition<Input, Re
       signal: controller.signal,
       remainingMs: () => Math.max(0, deadline - Date.now()),
       addSecret: (secret) => redactor.add(secret),
+      onExit: (fn) => void atExit.push(fn),
     };
     log.debug('Configuration', describeConfig(config));
     log.info(`${spec.name} started`, { entities: entities.length, skipped_entities: skipped.length, duplicate_entities: duplicates || undefined });
     const outcome = await definition.run(ctx);
     const envelope = completion(definition as ActionDefinition<unknown, Result>, outcome, skipped);
     log.info(`${spec.name} completed`, { result_value: envelope.result_value, duration_ms: Date.now() - started });
-    await finish(envelope, 0);
+    await finish(envelope, 0, outcome.afterOutput);
   } catch (err) {
     await fail(err);
   } finally {

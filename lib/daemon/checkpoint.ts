@@ -1,0 +1,142 @@
+// The daemon's checkpoint (CONTRACT.md section 6): small, versioned, and exact about what was handed over.
+//
+//   from   the lower bound (inclusive) of the next read, on the time field
+//   high   the newest timestamp handed over or passed by so far (informative; from trails it by the overlap)
+//   seen   the versions (id at timestamp) at or after `from` that were already handed over, grouped by timestamp
+//
+// Reads start `OVERLAP_MS` before the newest timestamp read, so an incident that shows up in the list a little after
+// its lastUpdateDateTime (the list is not instantly consistent) is still read; `seen` makes the overlap harmless.
+// `seen` is bounded by time (only versions at or after `from`), and, should a burst of changes make it too large for
+// the state an engine stores, `from` moves up by whole timestamps until it fits: never below a version it forgets.
+
+import { invalidInput } from '../runtime/errors';
+
+/** A timestamp in one canonical form, UTC with 7 fractional digits: 2025-06-01T12:00:05.1234567Z (sorts as text). */
+export type Stamp = string & { readonly __stamp: true };
+
+export const CHECKPOINT_VERSION = 1;
+/** How far before the newest timestamp read the next read starts. */
+export const OVERLAP_MS = 2 * 60_000;
+/** The checkpoint's size budget as JSON (engines commonly store up to 64 KB). */
+export const MAX_STATE_BYTES = 48 * 1024;
+
+export type TimeField = 'lastUpdateDateTime' | 'createdDateTime';
+
+export interface Checkpoint {
+  version: typeof CHECKPOINT_VERSION;
+  field: TimeField;
+  from: Stamp;
+  high: Stamp | null;
+  /** timestamp -> incident ids handed over at that version */
+  seen: Record<string, string[]>;
+  /** Defender XDR: the width of the last time window read whole, a hint for the next run */
+  window_ms?: number;
+}
+
+const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** Reads an ISO 8601 timestamp with a zone (as both APIs write them) into a Stamp; undefined when it is not one. */
+export function stampOf(text: unknown): Stamp | undefined {
+  if (typeof text !== 'string') return undefined;
+  const m = ISO.exec(text.trim());
+  if (!m) return undefined;
+  const whole = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${m[8]!.toUpperCase()}`);
+  if (!Number.isFinite(whole)) return undefined;
+  const fraction = (m[7] ?? '').padEnd(7, '0').slice(0, 7);
+  return `${new Date(whole).toISOString().slice(0, 19)}.${fraction}Z` as Stamp;
+}
+
+/** The Stamp of a Date (millisecond precision). */
+export const stampOfDate = (d: Date): Stamp => `${d.toISOString().slice(0, 23)}0000Z` as Stamp;
+
+/** The millisecond a Stamp falls in (its sub-millisecond digits dropped). */
+export const floorMs = (s: Stamp): Date => new Date(`${s.slice(0, 23)}Z`);
+
+export const maxStamp = (a: Stamp | null, b: Stamp | null): Stamp | null => (a === null ? b : b === null ? a : a > b ? a : b);
+
+/** A new incident's version key. */
+export const versionKey = (id: string, at: Stamp): string => `${at}|${id}`;
+
+/** The checkpoint of a first run: reads start at `start`. */
+export function initialCheckpoint(field: TimeField, start: Date): Checkpoint {
+  return { version: CHECKPOINT_VERSION, field, from: stampOfDate(start), high: null, seen: {} };
+}
+
+/**
+ * Reads the `state` an engine handed back. A state this package did not write, or wrote for another time field, is
+ * refused (INVALID_INPUT names `state`) rather than guessed at: a wrong guess loses or doubles incidents.
+ */
+export function parseCheckpoint(raw: unknown, param = 'state'): Checkpoint {
+  const bad = (why: string) => invalidInput(`Parameter '${param}' is not a checkpoint of this daemon (${why}); pass back the state a previous run returned, or leave it out to start from first_fetch.`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('not an object');
+  const o = raw as Record<string, unknown>;
+  if (o['version'] !== CHECKPOINT_VERSION) throw bad(`version ${JSON.stringify(o['version'])}; this package writes version ${CHECKPOINT_VERSION}`);
+  const field = o['field'];
+  if (field !== 'lastUpdateDateTime' && field !== 'createdDateTime') throw bad(`field ${JSON.stringify(field)}`);
+  const from = stampOf(o['from']);
+  if (!from || from !== o['from']) throw bad('from is not a timestamp');
+  const high = o['high'] === null ? null : stampOf(o['high']);
+  if (high === undefined || (high !== null && high !== o['high'])) throw bad('high is not a timestamp');
+  const seenRaw = o['seen'];
+  if (typeof seenRaw !== 'object' || seenRaw === null || Array.isArray(seenRaw)) throw bad('seen is not an object');
+  const seen: Record<string, string[]> = {};
+  for (const [at, ids] of Object.entries(seenRaw)) {
+    if (stampOf(at) !== at) throw bad(`seen has a key that is not a timestamp`);
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string' || !/^\d{1,19}$/.test(id))) throw bad('seen holds something that is not an incident id');
+    seen[at] = [...(ids as string[])];
+  }
+  const checkpoint: Checkpoint = { version: CHECKPOINT_VERSION, field, from, high, seen };
+  const w = o['window_ms'];
+  if (w !== undefined) {
+    if (typeof w !== 'number' || !Number.isInteger(w) || w < 1) throw bad('window_ms is not a whole number of milliseconds');
+    checkpoint.window_ms = w;
+  }
+  return checkpoint;
+}
+
+/** The versions a checkpoint remembers, as version keys. */
+export function seenKeys(c: Checkpoint): Set<string> {
+  const keys = new Set<string>();
+  for (const [at, ids] of Object.entries(c.seen)) for (const id of ids) keys.add(versionKey(id, at as Stamp));
+  return keys;
+}
+
+/**
+ * The checkpoint after a run that handed over `handed` (versions) and read everything up to `high` (the newest
+ * timestamp it processed, in order; null when it processed nothing).
+ */
+export function advance(previous: Checkpoint, handed: readonly { id: string; at: Stamp }[], high: Stamp | null, extra: { window_ms?: number } = {}): Checkpoint {
+  const newHigh = maxStamp(previous.high, high);
+  let from = previous.from;
+  if (newHigh !== null) {
+    const trailing = stampOfDate(new Date(floorMs(newHigh).getTime() - OVERLAP_MS));
+    if (trailing > from) from = trailing;
+  }
+  const groups = new Map<string, Set<string>>();
+  const add = (id: string, at: string): void => {
+    if (at < from) return;
+    let g = groups.get(at);
+    if (!g) groups.set(at, (g = new Set()));
+    g.add(id);
+  };
+  for (const [at, ids] of Object.entries(previous.seen)) for (const id of ids) add(id, at);
+  for (const h of handed) add(h.id, h.at);
+  const stamps = [...groups.keys()].sort();
+  const build = (keep: string[], raised: boolean): Checkpoint => {
+    const seen: Record<string, string[]> = {};
+    for (const at of keep) seen[at] = [...groups.get(at)!].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
+    const c: Checkpoint = { version: CHECKPOINT_VERSION, field: previous.field, from: raised && keep.length && keep[0]! > from ? (keep[0] as Stamp) : from, high: newHigh, seen };
+    const w = extra.window_ms ?? previous.window_ms;
+    if (w !== undefined) c.window_ms = w;
+    return c;
+  };
+  let c = build(stamps, false);
+  // over budget (a burst of changes within the overlap): forget the oldest timestamps whole, and read from the first
+  // one kept, so nothing forgotten is read again; the group of the newest timestamp is always kept
+  let drop = 0;
+  while (JSON.stringify(c).length > MAX_STATE_BYTES && drop < stamps.length - 1) {
+    drop = Math.min(stamps.length - 1, Math.max(drop + 1, Math.ceil(stamps.length / 8) + drop));
+    c = build(stamps.slice(drop), true);
+  }
+  return c;
+}
