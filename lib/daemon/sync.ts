@@ -235,12 +235,17 @@ function defenderReader(api: DefenderApi, config: Config, log: Logger, o: ReadOp
       let lo = floorMs(from).getTime();
       let width = Math.max(1, windowMs ?? end - lo);
       let narrowed = false;
+      // the end of the last window that came back full: what lies before it is approached by halves, not by growth
+      let fullAt: number | undefined;
       while (lo < end) {
-        const hi = Math.min(end, lo + width);
+        if (fullAt !== undefined && lo >= fullAt) fullAt = undefined;
+        const limit = fullAt !== undefined ? lo + Math.max(1, Math.floor((fullAt - lo) / 2)) : end;
+        const hi = Math.min(end, limit, lo + width);
         let items = await list(lo, hi, 0);
         if (items.length >= DEFENDER_PAGE) {
           if (hi - lo > 1) {
             narrowed = true;
+            fullAt = hi;
             width = Math.max(1, Math.floor((hi - lo) / 4));
             continue;
           }

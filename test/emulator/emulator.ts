@@ -394,7 +394,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       send(res, a, false); finish(a.status); return;
     }
 
-    const fault = faults.take(method, path);
+    const fault = faults.take(method, path, rawQuery);
     if (fault) entry.fault = fault.kind === 'status' ? `status ${fault.status}` : fault.kind === 'delay' ? `delay ${fault.delayMs}ms` : fault.kind;
     if (fault?.kind === 'reset') { req.socket.destroy(); finish(null); return; }
     if (fault?.kind === 'delay') await sleep(fault.delayMs ?? 0);

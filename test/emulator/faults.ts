@@ -15,7 +15,8 @@ export interface FaultSpec {
   delayMs?: number;
   /** how many matching requests it applies to (default 1) */
   count?: number;
-  match?: { method?: string; path?: string };
+  /** path: a path prefix; query: text the raw query string must contain (e.g. "$expand=alerts") */
+  match?: { method?: string; path?: string; query?: string; exact?: boolean };
 }
 
 export interface Fault extends FaultSpec {
@@ -25,6 +26,14 @@ export interface Fault extends FaultSpec {
 }
 
 export class FaultError extends Error {}
+
+const safeDecode = (s: string): string => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
 
 /** Validates a JSON fault spec; throws FaultError with a message a person can act on. */
 export function parseFault(input: unknown): FaultSpec {
@@ -61,7 +70,11 @@ export function parseFault(input: unknown): FaultSpec {
     const { method, path } = input.match;
     if (method !== undefined && typeof method !== 'string') throw new FaultError('match.method must be a string.');
     if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/'))) throw new FaultError('match.path must be a path prefix starting with "/".');
-    spec.match = { method: method as string | undefined, path: path as string | undefined };
+    const query = input.match.query;
+    if (query !== undefined && (typeof query !== 'string' || query === '')) throw new FaultError('match.query must be a non-empty string the raw query must contain.');
+    const exact = input.match.exact;
+    if (exact !== undefined && typeof exact !== 'boolean') throw new FaultError('match.exact must be true or false (true: the path must equal match.path).');
+    spec.match = { method: method as string | undefined, path: path as string | undefined, ...(query !== undefined ? { query: query as string } : {}), ...(exact ? { exact } : {}) };
   }
   return spec;
 }
@@ -78,11 +91,12 @@ export class Faults {
   }
 
   /** Takes the first pending fault that matches (and counts it down); control paths never match. */
-  take(method: string, path: string): Fault | undefined {
+  take(method: string, path: string, rawQuery = ''): Fault | undefined {
     if (path.startsWith('/_emulator')) return undefined;
     const f = this.list.find((x) => x.remaining > 0
       && (!x.match?.method || x.match.method.toUpperCase() === method.toUpperCase())
-      && (!x.match?.path || path.startsWith(x.match.path)));
+      && (!x.match?.path || (x.match.exact ? path === x.match.path : path.startsWith(x.match.path)))
+      && (!x.match?.query || rawQuery.includes(x.match.query) || safeDecode(rawQuery).includes(x.match.query)));
     if (!f) return undefined;
     f.remaining--;
     if (f.remaining === 0) this.list = this.list.filter((x) => x !== f);

@@ -24,6 +24,8 @@ export interface RunOptions {
   slowInputMs?: number;
   /** kill with this signal after the given milliseconds, or once a log line matches */
   kill?: { signal: NodeJS.Signals; afterLog: RegExp };
+  /** kill with SIGKILL this many milliseconds after the start (a run killed at a random point) */
+  killAfterMs?: number;
   cwd?: string;
   timeoutMs?: number;
 }
@@ -62,6 +64,7 @@ export function runEntry(entry: string, options: RunOptions = {}): Promise<RunRe
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
+    const killer = options.killAfterMs !== undefined ? setTimeout(() => child.kill('SIGKILL'), options.killAfterMs) : undefined;
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString('utf8');
@@ -83,6 +86,7 @@ export function runEntry(entry: string, options: RunOptions = {}): Promise<RunRe
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      if (killer) clearTimeout(killer);
       let result: Record<string, any> = {};
       try {
         result = JSON.parse(stdout);

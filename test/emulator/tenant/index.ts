@@ -68,7 +68,11 @@ export function createTenant(options: TenantOptions): Tenant {
       const nAlerts = typeof input.alerts === 'number' ? Math.max(0, Math.min(20, Math.floor(input.alerts))) : 1;
       const serviceSource = input.serviceSource === undefined ? undefined : enumIn('serviceSource', input.serviceSource, SERVICE_SOURCE, {});
       for (let k = 0; k < nAlerts; k++) {
-        inc.alerts.push(makeAlert(ctx, inc, { ms: created.ms + k * 1000, sub: 0 }, { serviceSource, severity: k === 0 && inc.severity !== 'unknown' ? inc.severity : undefined }));
+        const alert = makeAlert(ctx, inc, { ms: created.ms + k * 1000, sub: 0 }, { serviceSource, severity: k === 0 && inc.severity !== 'unknown' ? inc.severity : undefined });
+        // an alert of an incident that happens now was not updated in the future: seeded history may run up to an
+        // hour past creation, but never past the service clock
+        if (cmpStamp(alert.lastUpdate, nowStamp) > 0 && cmpStamp(alert.created, nowStamp) <= 0) alert.lastUpdate = nowStamp;
+        inc.alerts.push(alert);
       }
       raiseSeverity(inc);
       const maxAlert = inc.alerts.reduce((m, a) => (cmpStamp(a.lastUpdate, m) > 0 ? a.lastUpdate : m), created);

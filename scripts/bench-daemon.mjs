@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// Daemon bench: a first sync of 10,000 incidents through the built Incidents Daemon (dist/actions/incidents-daemon.js)
+// against the in-process emulator, on both API families: the API calls it made against the least possible (pages
+// of 50 on Graph, 100 on the Defender XDR API), wall time, and the action's peak RSS. Twice per family: one run taking
+// everything (max_incidents_per_run 10000) and the default runs of 100 until caught up. Asserts nothing.
+//
+//   node scripts/bench-daemon.mjs [--incidents N] [--json]     (build first: npm run build)
+// Also importable: `benchDaemon({ incidents })` returns the rows.
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const ENTRY = path.join(root, 'dist', 'actions', 'incidents-daemon.js');
+
+function runNode(args, env, input) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out = [];
+    let err = '';
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, ms: Number(process.hrtime.bigint() - t0) / 1e6, stdout: Buffer.concat(out).toString('utf8'), stderr: err }));
+    child.stdin.end(input);
+  });
+}
+
+export async function benchDaemon({ incidents = 10_000 } = {}) {
+  const { startEmulator } = require(path.join(root, 'build', 'test', 'emulator', 'emulator.js'));
+  const em = await startEmulator({ port: 0, incidents, quotas: false });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'm365d-bench-daemon-'));
+  const rows = [];
+  try {
+    const rssFile = path.join(tmp, 'maxrss');
+    const hook = path.join(tmp, 'rss-hook.cjs');
+    fs.writeFileSync(hook, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`);
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^M365D_|^(https?|no|all)_proxy$/i.test(k)));
+    for (const flavor of ['graph', 'defender']) {
+      for (const max of [10_000, 100]) {
+        const env = { ...base, ...(flavor === 'graph' ? em.env : em.legacyEnv), M365D_STATE_DIR: path.join(tmp, `${flavor}-${max}`) };
+        // warm the token cache so that the runs measure the sync, not the token request
+        await runNode([ENTRY], env, JSON.stringify({ case_id: 'bench', alert_group_identifiers: [], first_fetch: '1m', max_incidents_per_run: '1', state: {} }));
+        const since = em.requests().at(-1)?.seq ?? 0;
+        let state;
+        let handed = 0;
+        let runs = 0;
+        let wall = 0;
+        let peak = 0;
+        let failed = 0;
+        for (;;) {
+          const input = JSON.stringify({ case_id: 'bench', alert_group_identifiers: [], first_fetch: '90d', max_incidents_per_run: String(max), ...(state ? { state } : {}) });
+          const r = await runNode(['--require', hook, ENTRY], env, input);
+          runs++;
+          wall += r.ms;
+          peak = Math.max(peak, Number(fs.readFileSync(rssFile, 'utf8')) / 1024);
+          let result;
+          try {
+            result = JSON.parse(r.stdout);
+          } catch {
+            result = undefined;
+          }
+          if (!result || result.status !== 'completed') {
+            failed++;
+            if (failed > 3) throw new Error(`the daemon failed: ${r.stdout.slice(0, 300)}${r.stderr.slice(-300)}`);
+            continue;
+          }
+          handed += result.json_result.length;
+          state = result.state;
+          if (result.json_result.length < max || runs > 500) break;
+        }
+        const api = em.requests(since).filter((q) => q.path.startsWith('/v1.0/') || q.path.startsWith('/api/'));
+        const page = flavor === 'graph' ? 50 : 100;
+        // the least possible: full pages, and on the Defender XDR API (no nextLink) one more to see the end when the
+        // last page is full
+        const least = Math.ceil(handed / page) + (flavor === 'defender' && handed % page === 0 ? 1 : 0);
+        rows.push({ api: flavor === 'graph' ? 'Microsoft Graph' : 'Defender XDR', max, runs, handed, calls: api.length, least, overPct: ((api.length / least - 1) * 100), wallMs: wall, peakRssMb: peak, stateBytes: JSON.stringify(state).length });
+      }
+    }
+  } finally {
+    await em.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const i = process.argv.indexOf('--incidents');
+  const incidents = i > 0 ? Number(process.argv[i + 1]) : 10_000;
+  const rows = await benchDaemon({ incidents });
+  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(rows)}\n`);
+  else {
+    process.stdout.write(`Daemon first sync of ${incidents} incidents (first_fetch 90d, with alerts)\n`);
+    for (const r of rows) {
+      process.stdout.write(`${r.api.padEnd(16)} max ${String(r.max).padStart(5)}: ${r.runs} run(s), ${r.handed} handed over, ${r.calls} API calls (least ${r.least}, +${r.overPct.toFixed(1)}%), wall ${(r.wallMs / 1000).toFixed(1)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB, state ${r.stateBytes} B\n`);
+    }
+  }
+}

@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import { advance, floorMs, initialCheckpoint, MAX_STATE_BYTES, OVERLAP_MS, parseCheckpoint, seenKeys, stampOf, stampOfDate, versionKey, type Stamp } from '../../../lib/daemon/checkpoint';
+import { ActionError } from '../../../lib/runtime/errors';
+import { prng } from '../../support/prng';
+
+const at = (iso: string): Stamp => stampOf(iso)!;
+
+describe('daemon checkpoint', () => {
+  it('reads timestamps in both APIs\' writings into one sortable form', () => {
+    expect(stampOf('2025-06-01T12:00:05.1234567Z')).to.equal('2025-06-01T12:00:05.1234567Z');
+    expect(stampOf('2025-06-01T12:00:05Z')).to.equal('2025-06-01T12:00:05.0000000Z');
+    expect(stampOf('2025-06-01T12:00:05.12Z')).to.equal('2025-06-01T12:00:05.1200000Z');
+    expect(stampOf('2025-06-01T14:00:05.5+02:00')).to.equal('2025-06-01T12:00:05.5000000Z');
+    expect(stampOf('2025-06-01T12:00:05.123456789Z')).to.equal('2025-06-01T12:00:05.1234567Z');
+    for (const bad of ['2025-06-01', 'yesterday', '', 42, null, '2025-13-01T00:00:00Z']) expect(stampOf(bad), String(bad)).to.equal(undefined);
+    expect(floorMs(at('2025-06-01T12:00:05.1239999Z')).toISOString()).to.equal('2025-06-01T12:00:05.123Z');
+    expect(stampOfDate(new Date('2025-06-01T12:00:05.123Z'))).to.equal('2025-06-01T12:00:05.1230000Z');
+  });
+
+  it('round-trips through parseCheckpoint and refuses what it did not write, naming state', () => {
+    const c = advance(initialCheckpoint('lastUpdateDateTime', new Date('2025-06-01T00:00:00Z')), [{ id: '7', at: at('2025-06-01T12:00:00.1234567Z') }], at('2025-06-01T12:00:00.1234567Z'));
+    expect(parseCheckpoint(JSON.parse(JSON.stringify(c)))).to.deep.equal(c);
+    for (const bad of [[], 'x', { version: 2 }, { ...c, field: 'createdTime' }, { ...c, from: 'now' }, { ...c, seen: { nope: ['1'] } }, { ...c, seen: { [c.from]: ['1; drop'] } }, { ...c, window_ms: -1 }]) {
+      try {
+        parseCheckpoint(bad);
+        expect.fail(`accepted ${JSON.stringify(bad)}`);
+      } catch (err) {
+        expect(err).to.be.instanceOf(ActionError);
+        expect((err as ActionError).code).to.equal('INVALID_INPUT');
+        expect((err as Error).message).to.match(/^Parameter 'state'/);
+      }
+    }
+  });
+
+  it('trails the newest timestamp by the overlap and remembers only the versions since then', () => {
+    const c0 = initialCheckpoint('lastUpdateDateTime', new Date('2025-06-01T00:00:00Z'));
+    const t1 = at('2025-06-01T10:00:00.0000001Z');
+    const t2 = at('2025-06-01T12:00:00.5000000Z');
+    const c1 = advance(c0, [{ id: '1', at: t1 }, { id: '2', at: t2 }, { id: '3', at: t2 }], t2);
+    expect(c1.high).to.equal(t2);
+    expect(c1.from).to.equal(stampOfDate(new Date(floorMs(t2).getTime() - OVERLAP_MS)));
+    expect(c1.seen).to.deep.equal({ [t2]: ['2', '3'] });
+    // nothing read: nothing moves
+    expect(advance(c1, [], null)).to.deep.equal(c1);
+    // from never goes back
+    const c2 = advance(c1, [], at('2025-06-01T11:00:00Z'));
+    expect(c2.from).to.equal(c1.from);
+  });
+
+  it('stays within its size budget under a burst, forgetting whole timestamps from the oldest, never the newest', () => {
+    const rand = prng(7);
+    const base = new Date('2025-06-01T12:00:00Z').getTime();
+    const handed: { id: string; at: Stamp }[] = [];
+    for (let k = 0; k < 6000; k++) handed.push({ id: String(1_000_000 + k), at: stampOfDate(new Date(base + Math.floor(rand() * OVERLAP_MS))) });
+    const high = handed.reduce((m, h) => (h.at > m ? h.at : m), handed[0]!.at);
+    const c = advance(initialCheckpoint('lastUpdateDateTime', new Date(base - 1000)), handed, high);
+    expect(JSON.stringify(c).length).to.be.at.most(MAX_STATE_BYTES);
+    const kept = seenKeys(c);
+    // every version at or after `from` is remembered (so it is never handed over again); none before it is read again
+    for (const h of handed) if (h.at >= c.from) expect(kept.has(versionKey(h.id, h.at)), `${h.id}@${h.at}`).to.equal(true);
+    expect(Object.keys(c.seen)).to.include(high);
+  });
+});
