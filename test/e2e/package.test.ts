@@ -72,6 +72,13 @@ describe('the marketplace archive (npm run package)', function () {
     expect(fs.readFileSync(`${archive}.sha256`, 'utf8')).to.equal(`${sha}  ${path.basename(archive)}\n`);
   });
 
+  it('is reproducible: packaging the same build again gives the same bytes', () => {
+    const first = fs.readFileSync(archive);
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'scripts/package.mjs'), '--no-build'], { cwd: repoRoot, encoding: 'utf8' });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(fs.readFileSync(archive).equals(first)).to.equal(true);
+  });
+
   it('holds exactly the manifest, its icon, its schemas and what they $ref, its bundles, README, LICENSE and notices', () => {
     const bundles = readJson(path.join(repoRoot, 'dist/bundles.json')) as Record<string, unknown>;
     const schemaStarts = ['schemas/common/result.schema.json', path.posix.normalize(path.posix.join('manifest', manifest.$schema))];
