@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { PERMISSIONS } from '../../lib/defender/api';
 import { fixtureRoot, repoRoot } from '../support/paths';
 import { validatorFor } from '../support/schemas';
 
@@ -60,6 +61,28 @@ describe('package files', () => {
     expect(byEnv).to.deep.equal(CONTRACT_CONFIGURATION);
     const required = manifest.configuration.filter((f: { required: boolean }) => f.required).map((f: { env: string }) => f.env);
     expect(required).to.deep.equal(['M365D_TENANT_ID', 'M365D_CLIENT_ID']);
+  });
+
+  it('lists each action\'s permissions as pairs of PERMISSIONS (lib/defender/api.ts), so the README cannot name others', () => {
+    const manifest = readJson(path.join(repoRoot, 'manifest/manifest.json'));
+    const pairs = Object.entries(PERMISSIONS).map(([capability, p]) => ({ capability, ...p }));
+    const used = new Set<string>();
+    for (const action of manifest.actions as Array<{ id: string; parameters: string; permissions: Array<{ graph: string; defender: string; when?: string }> }>) {
+      expect(action.permissions, action.id).to.be.an('array');
+      for (const p of action.permissions) {
+        // one capability's names on both API families, as lib/defender/api.ts pairs them
+        const match = pairs.find((c) => c.graph === p.graph && c.defender === p.defender);
+        expect(match, `${action.id}: ${p.graph} / ${p.defender} is not a pair of PERMISSIONS`).to.not.equal(undefined);
+        used.add(match!.capability);
+        // a condition names a parameter of the action
+        if (p.when) expect(readJson(path.join(repoRoot, action.parameters)).properties, `${action.id}: when ${p.when}`).to.have.property(p.when.split(' ')[0]!);
+      }
+      expect(new Set(action.permissions.map((p) => p.graph)).size, `${action.id} lists a permission twice`).to.equal(action.permissions.length);
+    }
+    // the incident and hunting capabilities are each needed by some action; reading alerts has no action of its own
+    expect([...used].sort()).to.deep.equal(['hunting', 'readIncidents', 'writeIncidents']);
+    const byId = Object.fromEntries(manifest.actions.map((a: { id: string; permissions: unknown }) => [a.id, a.permissions]));
+    expect(byId['ping']).to.deep.equal([PERMISSIONS.readIncidents, { ...PERMISSIONS.hunting, when: 'check_hunting is true' }]);
   });
 
   it('rejects a manifest that breaks its schema', () => {

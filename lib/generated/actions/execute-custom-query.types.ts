@@ -27,7 +27,7 @@ export interface ExecuteCustomQueryInput {
     [k: string]: unknown;
   };
   /**
-   * The KQL query.
+   * The KQL query, run as given, followed by | take N (the limit) on a line of its own. It searches the last 30 days (Microsoft's default window on both API families); filter on Timestamp in the query for less.
    */
   query: string;
   /**

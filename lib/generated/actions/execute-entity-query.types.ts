@@ -31,7 +31,7 @@ export interface ExecuteEntityQueryInput {
    */
   table_names: string;
   /**
-   * Last Hour, Last 6 Hours, Last 24 Hours, Last Week (7 days), Last Month (30 days), or Custom (start_time required).
+   * Last Hour, Last 6 Hours, Last 24 Hours, Last Week (7 days), Last Month (30 days), or Custom (start_time required). On the Defender XDR API only the last 30 days are searched, whatever the time frame.
    */
   time_frame: string;
   /**
@@ -39,7 +39,7 @@ export interface ExecuteEntityQueryInput {
    */
   start_time?: string;
   /**
-   * Custom time frame end (default now).
+   * Custom time frame end: ISO 8601 or relative (default now).
    */
   end_time?: string;
   /**
@@ -47,9 +47,12 @@ export interface ExecuteEntityQueryInput {
    */
   fields_to_return?: string;
   /**
-   * The column to sort by (need not be among the fields returned).
+   * The column to sort by (need not be among the fields returned: sorting and the limit come before the projection).
    */
   sort_field: string;
+  /**
+   * Sort direction: ASC or DESC (any case).
+   */
   sort_order: "ASC" | "DESC";
   /**
    * The limit, always applied (Microsoft returns at most 100,000 rows).

@@ -27,11 +27,11 @@ export interface SearchIncidentsInput {
     [k: string]: unknown;
   };
   /**
-   * Comma-separated statuses: Active, In Progress, Resolved, Redirected, Awaiting Action (any case).
+   * Comma-separated statuses: Active, In Progress, Resolved, Redirected, Awaiting Action (Microsoft's values or these labels, any case).
    */
   status?: string;
   /**
-   * Comma-separated severities: Informational, Low, Medium, High, Unknown.
+   * Comma-separated severities: Informational, Low, Medium, High, Unknown (any case). On the Defender XDR API checked on each page read, not by the API.
    */
   severity?: string;
   /**
@@ -39,11 +39,11 @@ export interface SearchIncidentsInput {
    */
   assigned_to?: string;
   /**
-   * Comma-separated classifications: True Positive, False Positive, Informational Expected Activity, Unknown.
+   * Comma-separated classifications: True Positive, False Positive, Informational Expected Activity, Unknown (Microsoft's values or these labels, any case). On the Defender XDR API checked on each page read, not by the API.
    */
   classification?: string;
   /**
-   * Comma-separated determinations, e.g. Malware, Phishing, Multi-staged attack, Not Malicious.
+   * Comma-separated determinations, e.g. Malware, Phishing, Multi-staged attack, Not Malicious (Microsoft's values or their labels, any case). On the Defender XDR API checked on each page read, not by the API.
    */
   determination?: string;
   /**
@@ -63,7 +63,7 @@ export interface SearchIncidentsInput {
    */
   updated_to?: string;
   /**
-   * How many incidents to return at most (pages are followed to reach it).
+   * How many incidents to return at most; pages are followed to reach it (on the Defender XDR API at most 40 pages of 100).
    */
   max_results: number;
   /**

@@ -35,7 +35,7 @@ export interface UpdateIncidentInput {
    */
   status?: string;
   /**
-   * True Positive, False Positive, Informational Expected Activity (or Unknown).
+   * True Positive, False Positive or Informational Expected Activity (Microsoft's values or these labels, any case); Unknown clears the classification, on Microsoft Graph only. A new classification must fit the current determination or come with one.
    */
   classification?: string;
   /**
