@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The demo (npm run demo; --no-build when the package is built already): builds the package, starts the Defender emulator on 127.0.0.1, and runs the actions that exist through
+// The demo (npm run demo; --no-build when the package is built already): builds the package, starts the Defender emulator on 127.0.0.1, and runs every action through
 // the run-action harness exactly as an engine would (Ping, the incident actions, the hunting actions), printing a readable account of each step. Exits 0 when every
 // step behaved as expected (a step that is meant to fail must fail with the expected error code).
 import { spawn } from 'node:child_process';
@@ -110,12 +110,33 @@ async function main() {
       entities: () => [`HOSTNAME:${remember.device ?? 'HR-001.CONTOSO.COM'}`, 'ADDRESS:203.0.113.7'],
       expect: 0,
     },
+    {
+      title: 'Incidents Daemon, first run: the incidents changed in the last hour (the demo\'s update and comment), oldest first; the engine keeps no state here, so the checkpoint goes to M365D_STATE_DIR',
+      action: 'incidents-daemon',
+      env: em.env,
+      params: ['first_fetch=1h', 'include_alerts=false'],
+      expect: 0,
+      check: (result) => result.json_result.some((i) => i.id === remember.id),
+    },
+    {
+      title: 'Incidents Daemon, second run, after a new incident arrived and an analyst moved it to In Progress: only that incident comes, in its newest version',
+      action: 'incidents-daemon',
+      env: em.env,
+      before: () => {
+        const other = em.addIncident({ displayName: 'Suspicious inbox rule created', severity: 'high' });
+        remember.daemonId = String(em.updateIncident(String(other.id), { status: 'inProgress' }).id);
+      },
+      params: ['first_fetch=1h', 'include_alerts=false'],
+      expect: 0,
+      check: (result) => result.json_result.length === 1 && result.json_result[0].id === remember.daemonId && result.json_result[0].status === 'inProgress',
+    },
   ];
 
   let failures = 0;
   let n = 3;
   try {
     for (const step of steps) {
+      if (step.before) step.before();
       const params = typeof step.params === 'function' ? step.params() : step.params;
       out(`${n++}. ${step.title}`);
       out(`   $ npm run action -- ${step.action} ${params.map((p) => `--param ${JSON.stringify(p)}`).join(' ')}`.trimEnd());
@@ -132,7 +153,7 @@ async function main() {
         out(`   (no JSON result) ${r.stdout}${r.stderr}`);
       }
       const tokenRequests = em.requests().filter((q) => q.path.endsWith('/oauth2/v2.0/token')).length - before;
-      const ok = r.code === step.expect && (!step.code || result?.error?.code === step.code) && (step.tokenRequests === undefined || tokenRequests === step.tokenRequests);
+      const ok = r.code === step.expect && (!step.code || result?.error?.code === step.code) && (step.tokenRequests === undefined || tokenRequests === step.tokenRequests) && (!step.check || (result !== undefined && step.check(result)));
       if (step.tokenRequests !== undefined) out(`   token requests to Entra ID during this step: ${tokenRequests}`);
       out(ok ? '   -> as expected\n' : `   -> NOT as expected (exit ${r.code}, wanted ${step.expect}${step.code ? ` with ${step.code}` : ''})\n`);
       if (!ok) failures++;
@@ -142,7 +163,6 @@ async function main() {
     await em.stop();
     fs.rmSync(state, { recursive: true, force: true });
   }
-  out('The Incidents Daemon joins this demo when it lands.');
   out(`Try it yourself: npm run --silent emulator -- --port 8443 (its first line holds the M365D_* variables), then npm run action -- ping.`);
   if (failures) throw new Error(`${failures} step(s) did not behave as expected`);
 }

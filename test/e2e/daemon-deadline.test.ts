@@ -36,14 +36,14 @@ describe('Incidents Daemon deadline (in process, against the emulator)', functio
 
   it('ends completed at its soft deadline with the pages it read, and the next run goes on from there', async () => {
     const em = emulator.em;
-    // every page of the list takes 2.5 s: the soft deadline (8 s less the 2 s kept back) falls inside the third
-    em.addFault({ kind: 'delay', delayMs: 2500, count: 3, match: { path: '/v1.0/security/incidents' } });
+    // every page of the list takes 2.5 s: the soft deadline (12 s less the 2 s kept back) falls inside the fourth
+    em.addFault({ kind: 'delay', delayMs: 2500, count: 6, match: { path: '/v1.0/security/incidents' } });
     const logs: string[] = [];
-    const first = context(8_000, {}, logs);
+    const first = context(12_000, {}, logs);
     const started = Date.now();
     const run = await runDaemon(first.ctx, 'incidents-daemon', options);
     first.exit();
-    expect(Date.now() - started, 'it returned before the deadline').to.be.below(8_000);
+    expect(Date.now() - started, 'it returned before the deadline').to.be.below(12_000);
     expect(run.ended).to.equal('deadline');
     expect(run.incidents.length).to.be.above(0);
     expect(run.checkpoint.high, 'the checkpoint stands at the last incident handed over').to.equal(stampOf(run.incidents.at(-1)!.lastUpdateDateTime));
