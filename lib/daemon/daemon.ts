@@ -114,6 +114,11 @@ export async function runDaemon(ctx: ActionContext<unknown>, actionId: string, o
         ended = 'deadline';
         break;
       }
+      // a call for the last few incidents of the run's maximum costs as much as a whole page: leave them to the next run
+      if (incidents.length > 0 && options.max - incidents.length < Math.ceil(reader.pageSize / 10)) {
+        ended = 'max';
+        break;
+      }
     }
   } catch (err) {
     // the soft deadline cancelled a request: what was read before it stands; any other failure fails the run

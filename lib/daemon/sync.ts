@@ -50,6 +50,8 @@ export interface IncidentReader {
   readonly alertsMissing: number;
   /** Defender XDR: the window width to start the next run with */
   readonly windowMs: number | undefined;
+  /** the most incidents one call returns */
+  readonly pageSize: number;
 }
 
 const byTime = (a: Version, b: Version): number => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.incident.id.length - b.incident.id.length || (a.incident.id < b.incident.id ? -1 : a.incident.id > b.incident.id ? 1 : 0));
@@ -150,6 +152,7 @@ function graphReader(api: DefenderApi, log: Logger, o: ReadOptions): IncidentRea
       return alertsMissing;
     },
     windowMs: undefined,
+    pageSize: GRAPH_PAGE,
     async *batches(from) {
       let cond = f.ge(o.field, odataTimestamp(from));
       for (;;) {
@@ -227,6 +230,7 @@ function defenderReader(api: DefenderApi, config: Config, log: Logger, o: ReadOp
       return calls;
     },
     alertsMissing: 0,
+    pageSize: DEFENDER_PAGE,
     get windowMs() {
       return windowMs;
     },
@@ -235,17 +239,13 @@ function defenderReader(api: DefenderApi, config: Config, log: Logger, o: ReadOp
       let lo = floorMs(from).getTime();
       let width = Math.max(1, windowMs ?? end - lo);
       let narrowed = false;
-      // the end of the last window that came back full: what lies before it is approached by halves, not by growth
-      let fullAt: number | undefined;
       while (lo < end) {
-        if (fullAt !== undefined && lo >= fullAt) fullAt = undefined;
-        const limit = fullAt !== undefined ? lo + Math.max(1, Math.floor((fullAt - lo) / 2)) : end;
-        const hi = Math.min(end, limit, lo + width);
+        const hi = Math.min(end, lo + width);
         let items = await list(lo, hi, 0);
+        log.debug('Window read', { from: new Date(lo).toISOString(), width_ms: hi - lo, incidents: items.length });
         if (items.length >= DEFENDER_PAGE) {
           if (hi - lo > 1) {
             narrowed = true;
-            fullAt = hi;
             width = Math.max(1, Math.floor((hi - lo) / 4));
             continue;
           }
@@ -253,7 +253,9 @@ function defenderReader(api: DefenderApi, config: Config, log: Logger, o: ReadOp
         }
         items.sort(byTime);
         yield items;
-        const factor = items.length === 0 ? 4 : Math.min(4, Math.max(0.5, WINDOW_TARGET / items.length));
+        // the next window is sized on this one's density, growing at most twofold (incidents come in clusters: a
+        // window grown fourfold past a quiet stretch tends to land on the next cluster and come back full)
+        const factor = items.length === 0 ? 2 : Math.min(2, Math.max(0.5, WINDOW_TARGET / items.length));
         width = Math.max(1, Math.floor((hi - lo) * factor));
         lo = hi;
         if (narrowed) windowMs = width;
