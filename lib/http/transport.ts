@@ -3,10 +3,12 @@
 
 import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import * as https from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
 import * as tls from 'node:tls';
 import fetch from 'cross-fetch';
 import type { Config } from '../runtime/config';
 import { isBranded } from '../runtime/errors';
+import { readJsonBody, type JsonBody } from './json-stream';
 import { proxyFor } from './proxy';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -20,6 +22,8 @@ export interface HttpRequest {
   idempotent?: boolean;
   /** what the request does, for logs and messages: "list incidents" */
   label: string;
+  /** a successful (2xx) answer is parsed as JSON as it arrives (json-stream.ts) into `json`, and `body` is '' */
+  json?: boolean;
 }
 
 export interface HttpResponse {
@@ -27,6 +31,8 @@ export interface HttpResponse {
   /** lower-case names */
   headers: Record<string, string>;
   body: string;
+  /** the parsed answer, for a request with `json` that succeeded */
+  json?: JsonBody;
 }
 
 export type TransportErrorKind = 'timeout' | 'network' | 'tls' | 'aborted';
@@ -103,6 +109,24 @@ function watchingAgent(shared: https.Agent, onIncomplete: () => void): https.Age
   }) as https.Agent;
 }
 
+/**
+ * The body as text, decoded as it arrives (node-fetch's text() holds every chunk, then their concatenation, then the
+ * string made of it). A stream error (the connection closed or the request aborted) rejects, as text() does.
+ */
+export function readText(body: NodeJS.ReadableStream | null): Promise<string> {
+  if (!body) return Promise.resolve('');
+  return new Promise((resolve, reject) => {
+    const decoder = new StringDecoder('utf8');
+    const parts: string[] = [];
+    body.on('data', (chunk: Buffer | string) => parts.push(typeof chunk === 'string' ? chunk : decoder.write(chunk)));
+    body.once('error', reject);
+    body.once('end', () => {
+      parts.push(decoder.end());
+      resolve(parts.join(''));
+    });
+  });
+}
+
 export function createTransport(config: Config): Transport {
   let secureContext: tls.SecureContext | undefined;
   let direct: https.Agent | undefined;
@@ -151,10 +175,11 @@ export function createTransport(config: Config): Transport {
             controller.abort();
           }),
         } as RequestInit & { agent: https.Agent });
-        const body = await res.text();
+        const stream = res.body as unknown as NodeJS.ReadableStream | null;
         const headers: Record<string, string> = {};
         res.headers.forEach((value, name) => (headers[name.toLowerCase()] = value));
-        return { status: res.status, headers, body };
+        if (request.json && res.status >= 200 && res.status <= 299) return { status: res.status, headers, body: '', json: await readJsonBody(stream) };
+        return { status: res.status, headers, body: await readText(stream) };
       } catch (err) {
         if (incomplete) throw new TransportError('network', `The connection to ${url.host} closed before the whole answer to ${request.label} arrived.`, true, 'ERR_STREAM_PREMATURE_CLOSE');
         if (timedOut) throw new TransportError('timeout', `${request.label} got no complete answer from ${url.host} within ${config.timeoutMs / 1000} s (M365D_TIMEOUT).`, true, 'ETIMEDOUT');

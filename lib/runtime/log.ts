@@ -1,6 +1,9 @@
 // JSON-lines logs on stderr (CONTRACT.md section 5): {"time","level","action","case_id","msg",...fields}.
 
+import { safeStringify } from './json';
 import type { Redactor } from './redact';
+
+export { safeStringify };
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -16,23 +19,6 @@ export interface Logger {
 }
 
 const RESERVED = new Set(['time', 'level', 'action', 'case_id', 'msg']);
-
-/** JSON.stringify that never throws: errors become {name, message, code}, cycles and bigints are spelled out. */
-export function safeStringify(value: unknown): string {
-  const seen = new WeakSet<object>();
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (typeof v === 'bigint') return v.toString();
-    if (v instanceof Error) {
-      const code = (v as { code?: unknown }).code;
-      return { name: v.name, message: v.message, ...(code !== undefined ? { code } : {}) };
-    }
-    if (v !== null && typeof v === 'object') {
-      if (seen.has(v)) return '[Circular]';
-      seen.add(v);
-    }
-    return v;
-  });
-}
 
 export class JsonLogger implements Logger {
   level: LogLevel = 'info';

@@ -9,8 +9,9 @@ import { describeConfig, loadConfig, secretsIn } from './config';
 import { resolveEntities } from './entities';
 import { ActionError } from './errors';
 import { parseArgs, readRawInput } from './input';
-import { JsonLogger, safeStringify } from './log';
-import { Redactor } from './redact';
+import { jsonPieces, safeStringify } from './json';
+import { JsonLogger } from './log';
+import { RedactingBuffer, Redactor } from './redact';
 import { completion, failure } from './result';
 import { validateInput } from './validate';
 
@@ -28,11 +29,44 @@ export async function main<Input, Result>(definition: ActionDefinition<Input, Re
 
   const controller = new AbortController();
   const atExit: (() => void)[] = [];
+  const runExitHooks = (): void => {
+    for (const fn of atExit.splice(0).reverse()) {
+      try {
+        fn();
+      } catch {
+        /* exit hooks are best effort */
+      }
+    }
+  };
   let finished = false;
+  // The result is serialised and redacted in chunks (json.ts, redact.ts), written one after the other as the reader
+  // takes them: a 100,000-row result never exists as one string. A result under one chunk is one write, as before.
   const finish = async (envelope: ActionResultEnvelope, exitCode: 0 | 1 | 2, afterOutput?: () => void): Promise<void> => {
     if (finished) return;
     finished = true;
-    await writeResult(`${redactor.redact(safeStringify(envelope))}\n`);
+    let written = 0;
+    try {
+      const buffer = new RedactingBuffer(redactor);
+      for (const piece of jsonPieces(envelope)) {
+        const chunk = buffer.push(piece);
+        if (chunk) {
+          written += chunk.length;
+          await writeResult(chunk);
+        }
+      }
+      await writeResult(`${buffer.end()}\n`);
+    } catch (err) {
+      // only a value JSON cannot hold (a getter that throws, say) can get here; nothing of it was written unless it
+      // came after the first chunk, and then stdout holds a cut result: the exit code at least says it failed
+      log.error('The result could not be written', { error: err instanceof Error ? err.message : String(err), written_characters: written });
+      if (written === 0) {
+        const { envelope: failed } = failure(spec.name, err);
+        await writeResult(`${redactor.redact(safeStringify(failed))}\n`);
+      }
+      runExitHooks();
+      process.exit(1);
+    }
+    log.debug('Result written', { status: envelope.status, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) });
     if (afterOutput && exitCode === 0) {
       try {
         afterOutput();
@@ -41,13 +75,7 @@ export async function main<Input, Result>(definition: ActionDefinition<Input, Re
         log.error(`${spec.name} wrote its result but could not finish after it; the run counts as failed, so nothing it returned is taken`, { error: err instanceof Error ? err.message : String(err) });
       }
     }
-    for (const fn of atExit.splice(0).reverse()) {
-      try {
-        fn();
-      } catch {
-        /* exit hooks are best effort */
-      }
-    }
+    runExitHooks();
     process.exit(exitCode);
   };
   const fail = (err: unknown): Promise<void> => {

@@ -252,5 +252,17 @@ describe('runtime end to end (built entries)', function () {
         expect(run.stdout + run.stderr).not.to.match(/eyJhbGciOiJSUzI1NiJ9\.eyJzdWIi/);
       });
     }
+
+    it('a result written in many chunks, with them in thousands of entities', async () => {
+      const target_entities = Array.from({ length: 3000 }, (_, i) => ({ Identifier: `host-${i}-Planted~Client.Secret_9f8e7d6c5b4a-Planted-Proxy-P@ss-1234`, EntityType: 'HOSTNAME' }));
+      const run = await runEntry(ECHO, { env: { ...BASE_ENV, ...planted }, input: { ...INPUT, leak_secrets: true, message: 'm'.repeat(150_000), target_entities } });
+      expectValid(run);
+      expect(run.stdout.length).to.be.greaterThan(400_000); // more than six chunks of 64 KB
+      expect(`${JSON.stringify(JSON.parse(run.stdout))}\n`).to.equal(run.stdout); // one JSON object, as JSON.stringify writes it
+      for (const secret of forbidden) expect(run.stdout, `stdout holds ${secret}`).not.to.include(secret);
+      const entities = run.result['json_result'].entities as Array<{ identifier: string }>;
+      expect(entities).to.have.length(3000);
+      for (const [i, e] of entities.entries()) expect(e.identifier).to.equal(`host-${i}-[REDACTED]-[REDACTED]`);
+    });
   });
 });
