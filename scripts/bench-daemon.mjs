@@ -81,7 +81,8 @@ export async function benchDaemon({ incidents = 10_000 } = {}) {
         // last page is full
         const least = Math.ceil(handed / page) + (flavor === 'defender' && handed % page === 0 ? 1 : 0);
         // runs of `max`: at least one call per run, and whole pages within each
-        const leastRuns = Math.max(least, Math.ceil(handed / max) * Math.ceil(Math.min(max, handed) / page));
+        // plus one call for each run that only finds nothing more (the caught-up run that ends the sync)
+        const leastRuns = Math.max(least, Math.ceil(handed / max) * Math.ceil(Math.min(max, handed) / page)) + Math.max(0, runs - Math.ceil(handed / max));
         rows.push({ api: flavor === 'graph' ? 'Microsoft Graph' : 'Defender XDR', max, runs, handed, calls: api.length, least: leastRuns, overPct: ((api.length / least - 1) * 100), wallMs: wall, peakRssMb: peak, stateBytes: JSON.stringify(state).length });
       }
     }
@@ -94,13 +95,28 @@ export async function benchDaemon({ incidents = 10_000 } = {}) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const i = process.argv.indexOf('--incidents');
-  const incidents = i > 0 ? Number(process.argv[i + 1]) : 10_000;
+  const quick = process.argv.includes('--quick');
+  const incidents = i > 0 ? Number(process.argv[i + 1]) : quick ? 1_000 : 10_000;
   const rows = await benchDaemon({ incidents });
-  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(rows)}\n`);
-  else {
-    process.stdout.write(`Daemon first sync of ${incidents} incidents (first_fetch 90d, with alerts)\n`);
-    for (const r of rows) {
-      process.stdout.write(`${r.api.padEnd(16)} max ${String(r.max).padStart(5)}: ${r.runs} run(s), ${r.handed} handed over, ${r.calls} API calls (least ${r.least}, +${r.overPct.toFixed(1)}%), wall ${(r.wallMs / 1000).toFixed(1)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB, state ${r.stateBytes} B\n`);
-    }
+  const lines = rows.map((r) => `${r.api.padEnd(16)} max ${String(r.max).padStart(5)}: ${r.runs} run(s), ${r.handed} handed over, ${r.calls} API calls (least ${r.least}, +${r.overPct.toFixed(1)}%), wall ${(r.wallMs / 1000).toFixed(1)} s, peak RSS ${r.peakRssMb.toFixed(0)} MB, state ${r.stateBytes} B`);
+  if (!process.argv.includes('--json')) {
+    process.stdout.write(`Daemon first sync of ${incidents} incidents (first_fetch 90d, with alerts)\n${lines.join('\n')}\n`);
+  } else {
+    for (const l of lines) process.stdout.write(`${l}\n`);
+    const one = rows.filter((r) => r.max === 10_000);
+    const report = {
+      title: `Daemon first sync of ${incidents.toLocaleString('en-US')} incidents`,
+      intro: 'The built Incidents Daemon against the in-process emulator (first_fetch 90d, with alerts, engine state), on each API family: once with max_incidents_per_run 10000 (the whole sync in one run, plus the run that finds nothing more), and in the default runs of 100 until one catches up. "least" is full pages: 50 on Graph, 100 on the Defender XDR API (one more there when the last page is full, since it has no nextLink); in runs of 100, at least the calls each run needs for its 100. Peak RSS is the action process at its largest run.',
+      table: {
+        headers: ['API', 'max per run', 'runs', 'handed over', 'API calls', 'least', 'over least', 'wall s (all runs)', 'peak RSS MB', 'state bytes'],
+        rows: rows.map((r) => [r.api, r.max, r.runs, r.handed, r.calls, r.least, `${r.overPct.toFixed(1)}%`, (r.wallMs / 1000).toFixed(1), r.peakRssMb.toFixed(0), r.stateBytes]),
+      },
+      notes: [
+        'Graph reads pages of 50 ordered by lastUpdateDateTime, each starting again at the last timestamp of the one before (so an incident sharing it is never skipped): about one call per 49 incidents.',
+        'The Defender XDR API cannot sort, so the daemon reads time windows that come back whole in one page of 100, sized for about 75: correct without relying on an undocumented order, at about 1.5 times the calls of full pages.',
+      ],
+      targets: one.map((r) => ({ target: `daemon API calls within 2% of the least possible (${r.api}, first sync of ${incidents} incidents)`, measured: `${r.calls} calls against ${r.least} (+${r.overPct.toFixed(1)}%)`, met: r.overPct <= 2 })),
+    };
+    process.stdout.write(`${JSON.stringify(report)}\n`);
   }
 }
