@@ -23,6 +23,7 @@
 //   --quick: a smoke run (3 rounds, 10 sequential and 4 parallel runs, 10,000 rows, no emulator bench), written to
 //            build/bench/BENCHMARKS.quick.md unless --out says otherwise: its numbers are not the report's.
 import { spawn, spawnSync } from 'node:child_process';
+import { runNode as runNodeIn } from './bench-run.mjs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
@@ -96,28 +97,7 @@ function stats(values) {
   return { n: s.length, median, p90: q(0.9), min: s[0], max: s[s.length - 1], mean: s.reduce((a, b) => a + b, 0) / s.length };
 }
 
-/** Runs `node ...args` with `env`, `input` piped on stdin; wall time from spawn to exit (process.hrtime.bigint). */
-function runNode(args, env, input) {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, args, { env, cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
-    const stdout = [];
-    let stderr = '';
-    let exited;
-    let closed = false;
-    child.stdout.on('data', (d) => stdout.push(d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdin.on('error', () => undefined); // `node -e 0` may exit before reading
-    child.stdin.end(input);
-    child.on('error', reject);
-    const done = () => {
-      if (!exited || !closed) return;
-      resolve({ ms: exited.ms, code: exited.code, signal: exited.signal, stdout: Buffer.concat(stdout).toString('utf8'), stderr });
-    };
-    child.on('exit', (code, signal) => { exited = { ms: Number(process.hrtime.bigint() - t0) / 1e6, code, signal }; done(); });
-    child.on('close', () => { closed = true; done(); });
-  });
-}
+const runNode = (args, env, input) => runNodeIn(args, env, input, root);
 
 /** The one JSON result of an action run, or a description of what went wrong. */
 function outcome(run) {

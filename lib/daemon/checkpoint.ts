@@ -103,9 +103,10 @@ export function seenKeys(c: Checkpoint): Set<string> {
 
 /**
  * The checkpoint after a run that handed over `handed` (versions) and read everything up to `high` (the newest
- * timestamp it processed, in order; null when it processed nothing).
+ * timestamp it processed, in order; null when it processed nothing). `windowMs`: the Defender XDR window hint to keep
+ * (none when undefined).
  */
-export function advance(previous: Checkpoint, handed: readonly { id: string; at: Stamp }[], high: Stamp | null, extra: { window_ms?: number } = {}): Checkpoint {
+export function advance(previous: Checkpoint, handed: readonly { id: string; at: Stamp }[], high: Stamp | null, windowMs?: number): Checkpoint {
   const newHigh = maxStamp(previous.high, high);
   let from = previous.from;
   if (newHigh !== null) {
@@ -126,8 +127,7 @@ export function advance(previous: Checkpoint, handed: readonly { id: string; at:
     const seen: Record<string, string[]> = {};
     for (const at of keep) seen[at] = [...groups.get(at)!].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
     const c: Checkpoint = { version: CHECKPOINT_VERSION, field: previous.field, from: raised && keep.length && keep[0]! > from ? (keep[0] as Stamp) : from, high: newHigh, seen };
-    const w = extra.window_ms ?? previous.window_ms;
-    if (w !== undefined) c.window_ms = w;
+    if (windowMs !== undefined) c.window_ms = windowMs;
     return c;
   };
   let c = build(stamps, false);

@@ -129,9 +129,7 @@ export async function runDaemon(ctx: ActionContext<unknown>, actionId: string, o
   }
   if (ended === 'deadline') ctx.log.warn('The daemon stopped reading before its deadline; the next run continues from here', { handed_over: incidents.length });
 
-  const windowMs = reader.windowMs;
-  const next = advance(checkpoint, handed, high, windowMs !== undefined ? { window_ms: windowMs } : {});
-  if (windowMs === undefined) delete next.window_ms;
+  const next = advance(checkpoint, handed, high, reader.windowMs);
   const run: DaemonRun = { incidents, checkpoint: next, ended, calls: reader.calls, alertsMissing: reader.alertsMissing };
   if (fallback) {
     run.stateFile = fallback.file;
