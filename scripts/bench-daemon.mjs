@@ -6,7 +6,7 @@
 //
 //   node scripts/bench-daemon.mjs [--incidents N] [--json]     (build first: npm run build)
 // Also importable: `benchDaemon({ incidents })` returns the rows.
-import { spawn } from 'node:child_process';
+import { runNode } from './bench-run.mjs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
@@ -16,20 +16,6 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const ENTRY = path.join(root, 'dist', 'actions', 'incidents-daemon.js');
-
-function runNode(args, env, input) {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out = [];
-    let err = '';
-    child.stdout.on('data', (d) => out.push(d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, ms: Number(process.hrtime.bigint() - t0) / 1e6, stdout: Buffer.concat(out).toString('utf8'), stderr: err }));
-    child.stdin.end(input);
-  });
-}
 
 export async function benchDaemon({ incidents = 10_000 } = {}) {
   const { startEmulator } = require(path.join(root, 'build', 'test', 'emulator', 'emulator.js'));
@@ -83,7 +69,7 @@ export async function benchDaemon({ incidents = 10_000 } = {}) {
         // runs of `max`: at least one call per run, and whole pages within each
         // plus one call for each run that only finds nothing more (the caught-up run that ends the sync)
         const leastRuns = Math.max(least, Math.ceil(handed / max) * Math.ceil(Math.min(max, handed) / page)) + Math.max(0, runs - Math.ceil(handed / max));
-        rows.push({ api: flavor === 'graph' ? 'Microsoft Graph' : 'Defender XDR', max, runs, handed, calls: api.length, least: leastRuns, overPct: ((api.length / least - 1) * 100), wallMs: wall, peakRssMb: peak, stateBytes: JSON.stringify(state).length });
+        rows.push({ api: flavor === 'graph' ? 'Microsoft Graph' : 'Defender XDR', max, runs, handed, calls: api.length, least: leastRuns, overPct: ((api.length / leastRuns - 1) * 100), wallMs: wall, peakRssMb: peak, stateBytes: JSON.stringify(state).length });
       }
     }
   } finally {
