@@ -44,14 +44,29 @@ export class JsonSplitter {
   write(text: string): void {
     let from = 0; // start of the part of `text` not yet copied to the skeleton or the element
     const n = text.length;
+    // inside a string, jump to the next '"' or '\\' (most of a hunting answer is strings): their next positions in
+    // `text`, looked up again only once passed (-1: none left in this piece)
+    let quote = -2;
+    let backslash = -2;
     for (let i = 0; i < n; i++) {
-      const c = text.charCodeAt(i);
       if (this.inString) {
-        if (this.escaped) this.escaped = false;
-        else if (c === BACKSLASH) this.escaped = true;
-        else if (c === QUOTE) this.inString = false;
+        if (this.escaped) {
+          this.escaped = false; // the character after a backslash
+          continue;
+        }
+        if (quote !== -1 && quote < i) quote = text.indexOf('"', i);
+        if (backslash !== -1 && backslash < i) backslash = text.indexOf('\\', i);
+        if (backslash !== -1 && (quote === -1 || backslash < quote)) {
+          i = backslash;
+          this.escaped = true;
+        } else if (quote === -1) i = n; // the string goes on in the next piece
+        else {
+          i = quote;
+          this.inString = false;
+        }
         continue;
       }
+      const c = text.charCodeAt(i);
       if (c === QUOTE) {
         this.inString = true;
         if (!this.items) this.last = c;

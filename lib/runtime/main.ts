@@ -66,7 +66,8 @@ export async function main<Input, Result>(definition: ActionDefinition<Input, Re
       runExitHooks();
       process.exit(1);
     }
-    log.debug('Result written', { status: envelope.status, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) });
+    // (not resourceUsage().maxRSS: on Linux it starts from the RSS of the process that spawned this one)
+    if (log.enabled('debug')) log.debug('Result written', { status: envelope.status, rss_mb: Math.round(process.memoryUsage.rss() / 1048576) });
     if (afterOutput && exitCode === 0) {
       try {
         afterOutput();
