@@ -22,6 +22,7 @@
 //                          [--no-emulator-bench] [--no-hunting-bench] [--out FILE] [--daemon-script FILE] [--quick]
 //   --quick: a smoke run (3 rounds, 10 sequential and 4 parallel runs, 10,000 rows, no emulator bench), written to
 //            build/bench/BENCHMARKS.quick.md unless --out says otherwise: its numbers are not the report's.
+import { CONTEXT, inputFor as inputForRoot } from './action-inputs.mjs';
 import { spawn, spawnSync } from 'node:child_process';
 import { runNode as runNodeIn } from './bench-run.mjs';
 import { createRequire } from 'node:module';
@@ -128,41 +129,8 @@ function freshStateDir(label) {
   return dir;
 }
 
+const inputFor = (action, situation) => inputForRoot(root, action, situation);
 const isTokenRequest = (e) => e.method === 'POST' && /^\/[^/]+\/oauth2\/v2\.0\/token$/.test(e.path);
-const CONTEXT = { case_id: 'bench', alert_group_identifiers: [] };
-const ENTITIES = [
-  { Identifier: 'HR-001.CONTOSO.COM', EntityType: 'HOSTNAME', IsSuspicious: true, IsInternal: true },
-  { Identifier: '203.0.113.7', EntityType: 'ADDRESS', IsSuspicious: true, IsInternal: false },
-];
-
-/**
- * A realistic input for each action of the manifest, as a function of the round (so an update changes something each
- * time) and of what the setup found (`ids`: incidents that exist; `state`: the daemon's last checkpoint). A Daemon
- * without an input of its own here gets one from its schema's parameters. undefined: no input known, not measured.
- */
-function inputFor(action, { ids, state, round }) {
-  const hunting = { ...CONTEXT, target_entities: ENTITIES };
-  switch (action.id) {
-    case 'ping': return { ...CONTEXT };
-    case 'search-incidents': return { ...CONTEXT, status: 'Active, In Progress', severity: 'High, Medium', created_from: '30d', max_results: '10' };
-    case 'get-incident': return { ...CONTEXT, incident_id: ids[0] };
-    case 'update-incident': return { ...CONTEXT, incident_id: ids[1] ?? ids[0], tags: `bench-${process.pid}-${round}` };
-    case 'add-comment-to-incident': return { ...CONTEXT, incident_id: ids[1] ?? ids[0], comment: `Bench round ${round}: triaged by the playbook.` };
-    case 'execute-query': return { ...hunting, table_names: 'DeviceProcessEvents', query: '| where ActionType == "ProcessCreated"', time_frame: 'Last Week', fields_to_return: 'Timestamp, DeviceName, FileName', max_results_to_return: '10' };
-    case 'execute-custom-query': return { ...hunting, query: 'DeviceProcessEvents | project Timestamp, DeviceName, FileName, ProcessCommandLine', max_results_to_return: '10' };
-    case 'execute-entity-query': return { ...hunting, table_names: 'DeviceNetworkEvents, DeviceLogonEvents', time_frame: 'Last Month', fields_to_return: 'Timestamp, DeviceName, ActionType', max_results_to_return: '10' };
-    default: {
-      if (action.type !== 'Daemon') return undefined;
-      let props = {};
-      try { props = JSON.parse(fs.readFileSync(path.join(root, action.parameters), 'utf8')).properties ?? {}; } catch { /* defaults below */ }
-      const input = { ...CONTEXT, ...(state ? { state } : {}) };
-      if ('first_fetch' in props) input.first_fetch = String(props.first_fetch.default ?? props.first_fetch.examples?.[0] ?? '7d');
-      if ('max_incidents_per_run' in props) input.max_incidents_per_run = '50';
-      return input;
-    }
-  }
-}
-
 const md = (v) => String(v).replace(/\|/g, '\\|');
 function mdTable(headers, rows) {
   return [`| ${headers.map(md).join(' | ')} |`, `|${headers.map((_, i) => (rows.every((r) => /^[-\d.,x×]+$/.test(String(r[i]))) ? '---:' : '---')).join('|')}|`, ...rows.map((r) => `| ${r.map(md).join(' | ')} |`)].join('\n');

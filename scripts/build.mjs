@@ -7,7 +7,8 @@
 //   node scripts/build.mjs --bundles-only   bundles only
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
@@ -37,14 +38,18 @@ function removeStaleOutputs() {
   }
 }
 
-/** The bundle's entry: the stdio guard first (before any dependency can write to stdout), then the action, then main. */
+/**
+ * The bundle's entry: the stdio guard first (before any dependency can write to stdout), then the action, then main,
+ * which opens the connection to the API host as soon as the configuration is read (lib/http/transport.ts preconnect).
+ */
 function entryFor(root, id) {
   const rt = path.join(repoRoot, 'lib', 'runtime');
   return [
     `import ${JSON.stringify(path.join(rt, 'stdio'))};`,
     `import action from ${JSON.stringify(path.join(root, 'actions', id))};`,
     `import { main } from ${JSON.stringify(path.join(rt, 'main'))};`,
-    'void main(action);',
+    `import { preconnect } from ${JSON.stringify(path.join(repoRoot, 'lib', 'http', 'transport'))};`,
+    'void main(action, { onConfig: preconnect });',
   ].join('\n');
 }
 
@@ -54,6 +59,8 @@ function entryFor(root, id) {
  * lib/http/tunnel.ts only with a proxy.
  */
 const SHARED = [
+  // the loader every action entry calls: runs the action's bundle with its code cache
+  { source: path.join(repoRoot, 'lib', 'runtime', 'load.ts'), out: 'dist/shared/load.js' },
   { source: path.join(repoRoot, 'lib', 'auth', 'msal.ts'), out: 'dist/shared/msal.js' },
   // the CONNECT tunnel (https-proxy-agent and its dependencies), needed only when a proxy is configured
   { source: path.join(repoRoot, 'lib', 'http', 'tunnel.ts'), out: 'dist/shared/tunnel.js' },
@@ -80,25 +87,47 @@ const shims = {
 
 const COMMON = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, metafile: true, logLevel: 'warning', legalComments: 'eof' };
 
+/** The bundle behind an action entry: dist/actions/ping.js -> dist/actions/ping.bundle.js (and .bundle.cache). */
+export const bundleOf = (entry) => entry.replace(/\.js$/, '.bundle.js');
+
+/**
+ * The entry the engine runs (`node dist/actions/<id>.js`): a few lines that hand the action's bundle to the shared
+ * loader (lib/runtime/load.ts), which runs it with the V8 code cache the build made for it when that fits.
+ */
+function entryLoader(manifest, action) {
+  return [
+    `// ${manifest.name}: ${action.name} (${action.id}). Built by scripts/build.mjs; do not edit.`,
+    `// Runs ${path.basename(bundleOf(action.entry))} (the action) with its code cache, see lib/runtime/load.ts.`,
+    "'use strict';",
+    `require("../shared/load.js").load(__dirname + "/${path.basename(bundleOf(action.entry))}", module);`,
+    '',
+  ].join('\n');
+}
+
 export async function bundle(root) {
   const esbuild = require('esbuild');
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'manifest', 'manifest.json'), 'utf8'));
   const meta = {};
-  const wanted = new Set(manifest.actions.map((a) => path.join(root, a.entry)));
+  const wanted = new Set(manifest.actions.flatMap((a) => [path.join(root, a.entry), path.join(root, bundleOf(a.entry))]));
   for (const file of walk(path.join(root, 'dist', 'actions'))) {
-    if (!wanted.has(file.replace(/\.map$/, ''))) fs.rmSync(file);
+    // code caches are made again after every build (trainCodeCaches): one made for an older bundle goes now
+    const keep = wanted.has(file) || (file.endsWith('.bundle.js.map') && wanted.has(file.replace(/\.map$/, '')));
+    if (!keep) fs.rmSync(file);
   }
   for (const action of manifest.actions) {
-    const outfile = path.join(root, action.entry);
+    const entry = path.join(root, action.entry);
+    const outfile = path.join(root, bundleOf(action.entry));
     const result = await esbuild.build({
       stdin: { contents: entryFor(root, action.id), resolveDir: root, loader: 'ts', sourcefile: `entry-${action.id}.ts` },
       outfile,
       ...COMMON,
       plugins: [sharedExternals, shims],
-      banner: { js: `// ${manifest.name}: ${action.name} (${action.id}). Built by scripts/build.mjs; do not edit.` },
+      banner: { js: `// ${manifest.name}: ${action.name} (${action.id}), the action's bundle, run by ${path.basename(action.entry)}. Built by scripts/build.mjs; do not edit.` },
     });
+    fs.writeFileSync(entry, entryLoader(manifest, action));
     meta[action.id] = {
       bytes: fs.statSync(outfile).size,
+      bundle: path.relative(root, outfile).split(path.sep).join('/'),
       inputs: Object.keys(result.metafile.inputs).map((p) => path.relative(repoRoot, path.resolve(repoRoot, p))).sort(),
     };
   }
@@ -114,6 +143,65 @@ export async function bundle(root) {
   return meta;
 }
 
+/**
+ * The code caches (dist/actions/<id>.bundle.cache): each action is run once, as an engine runs it, against the
+ * emulator with a cached token and a realistic input (scripts/action-inputs.mjs), through the loader in training
+ * mode, which writes at exit the V8 code of every function the run compiled. A later run deserialises that code
+ * instead of compiling it (lib/runtime/load.ts; measured by npm run bench). A cache is valid only for this Node's V8:
+ * on another version the entry compiles its bundle as usual. Returns why not, when no cache was made.
+ */
+export async function trainCodeCaches(root) {
+  const emulatorJs = path.join(repoRoot, 'build', 'test', 'emulator', 'emulator.js');
+  if (!fs.existsSync(emulatorJs)) return 'the emulator is not compiled (build/test/emulator)';
+  const { startEmulator } = require(emulatorJs);
+  const { CONTEXT, inputFor } = await import('./action-inputs.mjs');
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'manifest', 'manifest.json'), 'utf8'));
+  const state = fs.mkdtempSync(path.join(os.tmpdir(), 'm365d-build-cache-'));
+  const em = await startEmulator({ incidents: 20, quotas: false });
+  try {
+    const env = { PATH: process.env.PATH ?? '', ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}), ...em.env, M365D_STATE_DIR: state };
+    const run = (bundleFile, input, cacheOut) =>
+      spawnAsync(process.execPath, [path.join(repoRoot, 'scripts', 'train-code-cache.cjs')], { env: { ...env, TRAIN_BUNDLE: bundleFile, ...(cacheOut ? { TRAIN_CACHE_OUT: cacheOut } : {}) }, input: JSON.stringify(input) });
+    const ping = manifest.actions.find((a) => a.id === 'ping');
+    if (ping) await run(path.join(root, bundleOf(ping.entry)), CONTEXT); // fills the token cache: the runs below are cached-token runs
+    const ids = [1, 2].map((n) => String(em.addIncident({ displayName: `Code cache training ${n}` }).id));
+    const made = [];
+    const failed = [];
+    await Promise.all(
+      manifest.actions.map(async (action) => {
+        const input = inputFor(root, action, { ids, state: undefined, round: 0 });
+        if (!input) return;
+        const bundleFile = path.join(root, bundleOf(action.entry));
+        const out = bundleFile.replace(/\.js$/, '.cache');
+        const r = await run(bundleFile, input, out);
+        if (r.code === 0 && fs.existsSync(out)) made.push(action.id);
+        else {
+          fs.rmSync(out, { force: true });
+          failed.push(`${action.id} (exit ${r.code}: ${r.stdout.slice(0, 200)})`);
+        }
+      }),
+    );
+    if (failed.length) throw new Error(`the code cache training run failed for ${failed.join(', ')}`);
+    return undefined;
+  } finally {
+    await em.stop();
+    fs.rmSync(state, { recursive: true, force: true });
+  }
+}
+
+function spawnAsync(cmd, args, { env, input }) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.resume();
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout }));
+    child.stdin.on('error', () => {});
+    child.stdin.end(input);
+  });
+}
+
 async function main(argv) {
   const bundlesOnly = argv.includes('--bundles-only');
   const unknown = argv.filter((a) => a !== '--bundles-only');
@@ -125,6 +213,8 @@ async function main(argv) {
   }
   const ours = await bundle(repoRoot);
   await bundle(fixtureRoot);
+  const noCache = bundlesOnly ? '--bundles-only' : await trainCodeCaches(repoRoot);
+  if (noCache) process.stderr.write(`build: no code caches (${noCache}); the actions compile their bundles at each start\n`);
   const actions = Object.keys(ours).filter((k) => !k.startsWith('dist/'));
   process.stderr.write(`build: ${actions.length} action bundle(s) in dist/actions, ${Object.keys(ours).length - actions.length} shared, fixture bundles, in ${Date.now() - t0} ms\n`);
 }

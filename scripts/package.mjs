@@ -6,8 +6,9 @@
 //   manifest/manifest.json and its icon
 //   the schemas it points at (its own $schema, each action's parameters and result), every file they $ref, and the
 //     result envelope (schemas/common/result.schema.json)
-//   each action's bundle (dist/actions/<id>.js) and the shared bundles they require (dist/shared/*.js; the build's
-//     dist/bundles.json says which exist); no source maps, no node_modules: the bundles are self-contained
+//   each action's entry (dist/actions/<id>.js), its bundle (<id>.bundle.js) and code cache (<id>.bundle.cache, when
+//     the build made one), and the shared bundles they require (dist/shared/*.js; the build's dist/bundles.json says
+//     which exist); no source maps, no node_modules: the bundles are self-contained
 //   README.md, LICENSE, and THIRD-PARTY-NOTICES.md (the licences of the npm packages inside the bundles)
 //
 // Also written: dist/<name>-<version>.zip.sha256 (sha256sum format). The archive is reproducible: sorted entries, one
@@ -115,7 +116,15 @@ export function collect(root = repoRoot) {
   const wanted = manifest.actions.map((a) => a.id).sort();
   if (JSON.stringify(built) !== JSON.stringify(wanted)) throw new PackageError(`dist/ was built for actions ${built.join(', ')} but the manifest lists ${wanted.join(', ')}: build again`);
   const code = [];
-  for (const a of manifest.actions) code.push([inside(root, a.entry, `${a.id} entry`), bundles[a.id]]);
+  for (const a of manifest.actions) {
+    code.push([inside(root, a.entry, `${a.id} entry`), { inputs: [] }]);
+    if (!bundles[a.id].bundle) throw new PackageError(`dist/bundles.json names no bundle for ${a.id}: build again`);
+    const bundleRel = inside(root, bundles[a.id].bundle, `${a.id} bundle`);
+    code.push([bundleRel, bundles[a.id]]);
+    // the V8 code cache the build made for the bundle (lib/runtime/load.ts); a package built without one still works
+    const cacheRel = bundleRel.replace(/\.js$/, '.cache');
+    if (fs.existsSync(path.join(root, cacheRel))) add(cacheRel);
+  }
   for (const shared of Object.keys(bundles).filter((k) => k.startsWith('dist/'))) code.push([inside(root, shared, 'shared bundle'), bundles[shared]]);
   for (const [rel] of code) add(rel);
   // every relative require of a bundle must be in the archive: the archive is the only source of code at run time

@@ -4,6 +4,7 @@
 import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import * as https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
+import * as net from 'node:net';
 import * as tls from 'node:tls';
 import fetch from 'cross-fetch';
 import type { Config } from '../runtime/config';
@@ -72,14 +73,77 @@ const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|HOSTN
  * to a context made from the defaults, as Node's own createSecureContext does for `ca`: passing
  * `ca: [...tls.rootCertificates, extra]` would re-parse every root and cost some 25 ms per process.
  */
+const contexts = new WeakMap<object, tls.SecureContext>();
+
 export function secureContextFor(config: Pick<Config, 'caCertificates'>): tls.SecureContext {
+  const made = contexts.get(config);
+  if (made) return made;
   const context = tls.createSecureContext({});
   if (config.caCertificates) {
     const blocks = config.caCertificates.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
     const native = (context as unknown as { context: { addCACert(pem: string): void } }).context;
     for (const pem of blocks) native.addCACert(pem);
   }
+  contexts.set(config, context);
   return context;
+}
+
+/** A TLS connection opened ahead of the first request (preconnect), waiting for the agent of the same configuration. */
+interface Warm {
+  config: Config;
+  key: string;
+  socket: tls.TLSSocket;
+}
+let warm: Warm | undefined;
+
+const connectKey = (host: string, port: number): string => `${host.replace(/^\[|\]$/g, '').toLowerCase()}:${port}`;
+const tlsTrust = (config: Config) => ({ secureContext: secureContextFor(config), rejectUnauthorized: config.verifySsl });
+
+/**
+ * Opens the TLS connection to the API host now, so that its DNS lookup, TCP and TLS handshakes go on while the run
+ * reads its input, validates it and finds its token; the first request to that host then takes it (an agent of the
+ * same configuration, see createTransport). Only without a proxy for that host; nothing is written on the connection
+ * but the TLS handshake, with the same trust and server name as the request's own connection would use. A connection
+ * that fails or closes before it is used is dropped silently, and the request opens its own.
+ */
+export function preconnect(config: Config): void {
+  if (warm) return;
+  const url = new URL(config.apiUrl);
+  if (url.protocol !== 'https:' || proxyFor(config, url)) return;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port || 443);
+  const socket = tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...tlsTrust(config) });
+  socket.on('error', () => socket.destroy());
+  socket.unref(); // a run that ends before its first request does not wait for it
+  warm = { config, key: connectKey(host, port), socket };
+}
+
+/** The warm connection for this configuration and host, once, if it is still open. */
+function takeWarm(config: Config, host: string, port: number): tls.TLSSocket | undefined {
+  if (!warm || warm.config !== config || warm.key !== connectKey(host, port)) return undefined;
+  const { socket } = warm;
+  warm = undefined;
+  socket.removeAllListeners('error');
+  if (socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return undefined;
+  }
+  socket.ref();
+  return socket;
+}
+
+/** The agent of direct connections: Node's keep-alive https.Agent, which takes the preconnected socket first. */
+class DirectAgent extends https.Agent {
+  constructor(private readonly config: Config) {
+    super({ keepAlive: true, ...tlsTrust(config) });
+  }
+
+  override createConnection(options: tls.ConnectionOptions, callback?: (err: Error | null, socket: net.Socket) => void): net.Socket {
+    const socket = takeWarm(this.config, String(options.host ?? 'localhost'), Number(options.port ?? 443));
+    if (socket) return socket;
+    // https.Agent's own (TLS session reuse included)
+    return (https.Agent.prototype as unknown as { createConnection(o: unknown, cb?: unknown): net.Socket }).createConnection.call(this, options, callback);
+  }
 }
 
 function describeNetworkError(err: NodeJS.ErrnoException, url: URL, config: Config): TransportError {
@@ -128,13 +192,9 @@ export function readText(body: NodeJS.ReadableStream | null): Promise<string> {
 }
 
 export function createTransport(config: Config): Transport {
-  let secureContext: tls.SecureContext | undefined;
   let direct: https.Agent | undefined;
   let tunnel: https.Agent | undefined;
-  const tlsOptions = () => {
-    secureContext ??= secureContextFor(config);
-    return { secureContext, rejectUnauthorized: config.verifySsl };
-  };
+  const tlsOptions = () => tlsTrust(config);
   const agentFor = (url: URL): https.Agent => {
     if (proxyFor(config, url)) {
       if (!tunnel) {
@@ -145,7 +205,7 @@ export function createTransport(config: Config): Transport {
       }
       return tunnel;
     }
-    direct ??= new https.Agent({ keepAlive: true, ...tlsOptions() });
+    direct ??= new DirectAgent(config);
     return direct;
   };
 

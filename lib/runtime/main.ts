@@ -5,7 +5,7 @@
 import { setStrayOutputSink, writeLogLine, writeResult } from './stdio';
 import type { ActionDefinition, ActionContext } from './action';
 import type { ActionContextInput, ActionResultEnvelope } from '../generated/contract.types';
-import { describeConfig, loadConfig, secretsIn } from './config';
+import { describeConfig, loadConfig, secretsIn, type Config } from './config';
 import { resolveEntities } from './entities';
 import { ActionError } from './errors';
 import { parseArgs, readRawInput } from './input';
@@ -17,7 +17,16 @@ import { validateInput } from './validate';
 
 const truncate = (s: string, n = 2000): string => (s.length > n ? `${s.slice(0, n)}... (${s.length - n} more characters)` : s);
 
-export async function main<Input, Result>(definition: ActionDefinition<Input, Result>): Promise<void> {
+export interface MainOptions {
+  /**
+   * Called with the configuration as soon as it is read, before the input is: work that needs nothing else starts
+   * here and goes on while the input is read and checked (the entry bundles pass lib/http's preconnect). It must not
+   * send anything: a run whose input is refused sends nothing.
+   */
+  onConfig?: (config: Config) => void;
+}
+
+export async function main<Input, Result>(definition: ActionDefinition<Input, Result>, options: MainOptions = {}): Promise<void> {
   const started = Date.now();
   const { spec } = definition;
   const redactor = new Redactor();
@@ -99,9 +108,24 @@ export async function main<Input, Result>(definition: ActionDefinition<Input, Re
 
   let timer: NodeJS.Timeout | undefined;
   try {
+    // the configuration is read first so that onConfig's work overlaps reading the input; a configuration error is
+    // reported after the input is read, as before (the log line then has the case id)
+    let early: Config | undefined;
+    try {
+      early = loadConfig(process.env);
+    } catch {
+      /* thrown again below */
+    }
+    if (early && options.onConfig) {
+      try {
+        options.onConfig(early);
+      } catch (err) {
+        log.debug('onConfig failed', { error: err instanceof Error ? err.message : String(err) });
+      }
+    }
     const raw = await readRawInput(parseArgs(process.argv.slice(2)), process.stdin);
     if (typeof raw['case_id'] === 'string') log.caseId = raw['case_id'];
-    const config = loadConfig(process.env);
+    const config = early ?? loadConfig(process.env);
     if (config.credential.kind === 'certificate') redactor.add(config.credential.pem);
     log.level = config.logLevel;
     attachStrayOutput();
@@ -131,7 +155,7 @@ export async function main<Input, Result>(definition: ActionDefinition<Input, Re
       addSecret: (secret) => redactor.add(secret),
       onExit: (fn) => void atExit.push(fn),
     };
-    log.debug('Configuration', describeConfig(config));
+    log.debug('Configuration', { ...describeConfig(config), code_cache: (globalThis as Record<symbol, unknown>)[Symbol.for('m365d-soar.codeCache')] });
     log.info(`${spec.name} started`, { entities: entities.length, skipped_entities: skipped.length, duplicate_entities: duplicates || undefined });
     const outcome = await definition.run(ctx);
     const envelope = completion(definition as ActionDefinition<unknown, Result>, outcome, skipped);

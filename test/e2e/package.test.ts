@@ -89,7 +89,7 @@ describe('the marketplace archive (npm run package)', function () {
       'LICENSE',
       'THIRD-PARTY-NOTICES.md',
       ...(manifest.icon ? [manifest.icon] : []),
-      ...manifest.actions.map((a) => a.entry),
+      ...manifest.actions.flatMap((a) => [a.entry, a.entry.replace(/\.js$/, '.bundle.js'), a.entry.replace(/\.js$/, '.bundle.cache')]),
       ...Object.keys(bundles).filter((k) => k.startsWith('dist/shared/')),
       ...refClosure(repoRoot, schemaStarts),
     ]);
@@ -169,6 +169,17 @@ describe('the marketplace archive (npm run package)', function () {
         expect(r.result['json_result'].checks.map((c: { name: string; ok: boolean }) => `${c.name}:${c.ok}`)).to.deep.equal(['token:true', 'incident_read:true', 'hunting:true']);
       });
     }
+
+    it('runs each bundle from the code cache the build made for it (lib/runtime/load.ts)', async () => {
+      for (const a of manifest.actions) {
+        const cache = a.entry.replace(/\.js$/, '.bundle.cache');
+        expect(fs.readFileSync(path.join(dir, cache)).equals(fs.readFileSync(path.join(repoRoot, cache))), cache).to.equal(true);
+      }
+      const r = await run('dist/actions/ping.js', { ...emulator.em.env, M365D_LOG_LEVEL: 'debug' }, { case_id: 'pkg', alert_group_identifiers: [] });
+      expect(r.result['status'], r.stdout).to.equal('completed');
+      const configuration = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['msg'] === 'Configuration');
+      expect(configuration?.['code_cache'], r.stderr).to.equal('cache');
+    });
 
     it('Ping through a proxy (the tunnel from dist/shared)', async () => {
       const proxy = await startProxy();

@@ -149,7 +149,7 @@ describe('package files', () => {
       const meta = readJson(path.join(repoRoot, 'dist/bundles.json')) as Record<string, { inputs: string[] }>;
       expect(meta['dist/shared/msal.js']?.inputs).to.include('lib/auth/msal.ts');
       expect(meta['dist/shared/msal.js']?.inputs.some((p) => p.startsWith('node_modules/@azure/msal-node/'))).to.equal(true);
-      const ping = fs.readFileSync(path.join(repoRoot, 'dist/actions/ping.js'), 'utf8');
+      const ping = fs.readFileSync(path.join(repoRoot, 'dist/actions/ping.bundle.js'), 'utf8');
       expect(ping).to.include('require("../shared/msal.js")');
       expect(ping).to.include('require("../shared/tunnel.js")');
       expect(meta['dist/shared/tunnel.js']?.inputs.some((p) => p.includes('https-proxy-agent'))).to.equal(true);
