@@ -245,7 +245,7 @@ try {
   results.sections.coldStartPerAction = { runs: RUNS, baseline: { ...b, samples: baseline }, actions: perAction, skipped, tokenRequests: coldTokens };
   report.push({
     title: 'Cold start of each action, cached token',
-    intro: `Each action of manifest/manifest.json run as an engine runs it (\`node dist/actions/<id>.js\`, input on stdin) against the emulator with a token already in the cache, in ${RUNS} interleaved rounds with \`node -e 0\` (the order rotated each round); wall time from spawn to exit, median and p90 (nearest rank), and the ratio of the medians. Inputs: Ping without the hunting check; Search Incidents with status, severity and a creation window, 10 at most; Get Incident of an existing incident; Update Incident adding a new tag each round; Add Comment To Incident; each hunting action taking 10 rows with two entities (a host and an address) in the case; a daemon with first_fetch, max_incidents_per_run and the state its previous run returned. Target: within ${RATIO_TARGET}x of \`node -e 0\`.`,
+    intro: `Each action of manifest/manifest.json run as an engine runs it (\`node dist/actions/<id>.js\` as built: the entry, its bundle and code cache; input on stdin) against the emulator with a token already in the cache, in ${RUNS} interleaved rounds with \`node -e 0\` (the order rotated each round); wall time from spawn to exit, median and p90 (nearest rank), and the ratio of the medians. Inputs: Ping without the hunting check; Search Incidents with status, severity and a creation window, 10 at most; Get Incident of an existing incident; Update Incident adding a new tag each round; Add Comment To Incident; each hunting action taking 10 rows with two entities (a host and an address) in the case; a daemon with first_fetch, max_incidents_per_run and the state its previous run returned. Target: within ${RATIO_TARGET}x of \`node -e 0\`.`,
     table: { headers: ['command', 'type', 'median ms', 'p90 ms', 'ratio of medians', 'completed'], rows },
     notes,
   });
@@ -256,11 +256,15 @@ try {
     targets.push({ target: `a cached-token action within ${RATIO_TARGET}x of \`node -e 0\``, measured: `ratio of medians ${Math.min(...ratios.map((r) => r[1])).toFixed(2)}x to ${worst[1].toFixed(2)}x (${worst[0]})${over.length ? `; over: ${over.join(', ')}` : ''}`, met: over.length === 0 });
   }
 
-  // 2. Ping with and without NODE_EXTRA_CA_CERTS -----------------------------------------------------------------
-  out(`## Ping's cold start with and without NODE_EXTRA_CA_CERTS, ${RUNS} interleaved rounds`);
+  // 2. Ping with and without NODE_EXTRA_CA_CERTS, and without its code cache --------------------------------------
+  out(`## Ping's cold start with and without NODE_EXTRA_CA_CERTS, and without its code cache, ${RUNS} interleaved rounds`);
+  // a copy of dist/ without the code caches: the entries then require their bundles (lib/runtime/load.ts)
+  const uncached = path.join(freshStateDir('nocache'), 'dist');
+  fs.cpSync(path.join(root, 'dist'), uncached, { recursive: true, filter: (f) => !/\.(cache|map|zip|sha256)$/.test(f) });
   const variants = [
-    { key: 'machineEnv', label: extraCa ? 'environment as is (NODE_EXTRA_CA_CERTS set)' : 'environment as is (NODE_EXTRA_CA_CERTS not set on this machine)', dropExtraCa: false },
-    { key: 'withoutNodeExtraCaCerts', label: 'NODE_EXTRA_CA_CERTS removed from both commands', dropExtraCa: true },
+    { key: 'machineEnv', label: extraCa ? 'environment as is (NODE_EXTRA_CA_CERTS set)' : 'environment as is (NODE_EXTRA_CA_CERTS not set on this machine)', dropExtraCa: false, entry: pingEntry },
+    { key: 'withoutNodeExtraCaCerts', label: 'NODE_EXTRA_CA_CERTS removed from both commands', dropExtraCa: true, entry: pingEntry },
+    { key: 'withoutCodeCache', label: 'environment as is, the bundle without its code cache', dropExtraCa: false, entry: path.join(uncached, 'actions', 'ping.js') },
   ];
   const coldRows = [];
   const cold = { runs: RUNS, variants: {} };
@@ -272,13 +276,13 @@ try {
     const envBaseline = baseEnv({}, { dropExtraCa: v.dropExtraCa });
     const envAction = baseEnv({ ...em.env, M365D_STATE_DIR: state }, { dropExtraCa: v.dropExtraCa });
     await runNode(['-e', '0'], envBaseline, pingInput); // warm-up
-    await runNode([pingEntry], envAction, pingInput); // warm-up
+    await runNode([v.entry], envAction, pingInput); // warm-up
     for (let i = 0; i < RUNS; i++) {
       // alternate which command goes first, so neither always runs right after the other
       for (const which of i % 2 === 0 ? ['baseline', 'action'] : ['action', 'baseline']) {
         if (which === 'baseline') base.push((await runNode(['-e', '0'], envBaseline, pingInput)).ms);
         else {
-          const r = await runNode([pingEntry], envAction, pingInput);
+          const r = await runNode([v.entry], envAction, pingInput);
           action.push(r.ms);
           const o = outcome(r);
           if (!o.ok) failures.push(o.why);
@@ -303,8 +307,8 @@ try {
   out();
   results.sections.coldStart = cold;
   report.push({
-    title: 'Ping with and without NODE_EXTRA_CA_CERTS',
-    intro: 'Ping (cached token) next to `node -e 0`, with the machine\'s environment as it is and with NODE_EXTRA_CA_CERTS removed from both commands. That variable makes every Node process parse its CA bundle at start; without it an HTTPS client pays a similar cost at its first connection instead, which `node -e 0` never does.',
+    title: 'Ping with and without NODE_EXTRA_CA_CERTS, and without its code cache',
+    intro: 'Ping (cached token) next to `node -e 0`, with the machine\'s environment as it is, with NODE_EXTRA_CA_CERTS removed from both commands, and run from a copy of dist/ without the code caches (the entry then requires its bundle, as on a Node other than the one that built the package; lib/runtime/load.ts). NODE_EXTRA_CA_CERTS makes every Node process parse its CA bundle at start; without it an HTTPS client pays a similar cost at its first connection instead, which `node -e 0` never does.',
     table: { headers: coldHeaders, rows: coldRows },
   });
 

