@@ -6,7 +6,7 @@
 //
 //   node scripts/bench-daemon.mjs [--incidents N] [--json]     (build first: npm run build)
 // Also importable: `benchDaemon({ incidents })` returns the rows.
-import { runNode } from './bench-run.mjs';
+import { peakMemoryHook, runNode } from './bench-run.mjs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
@@ -23,9 +23,8 @@ export async function benchDaemon({ incidents = 10_000 } = {}) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'm365d-bench-daemon-'));
   const rows = [];
   try {
-    const rssFile = path.join(tmp, 'maxrss');
-    const hook = path.join(tmp, 'rss-hook.cjs');
-    fs.writeFileSync(hook, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`);
+    // the action's own peak memory (VmHWM), written when it exits: see peakMemoryHook
+    const memory = peakMemoryHook(tmp);
     const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^M365D_|^(https?|no|all)_proxy$/i.test(k)));
     for (const flavor of ['graph', 'defender']) {
       for (const max of [10_000, 100]) {
@@ -41,10 +40,11 @@ export async function benchDaemon({ incidents = 10_000 } = {}) {
         let failed = 0;
         for (;;) {
           const input = JSON.stringify({ case_id: 'bench', alert_group_identifiers: [], first_fetch: '90d', max_incidents_per_run: String(max), ...(state ? { state } : {}) });
-          const r = await runNode(['--require', hook, ENTRY], env, input);
+          memory.reset();
+          const r = await runNode(['--require', memory.hook, ENTRY], env, input);
           runs++;
           wall += r.ms;
-          peak = Math.max(peak, Number(fs.readFileSync(rssFile, 'utf8')) / 1024);
+          peak = Math.max(peak, memory.peakMb());
           let result;
           try {
             result = JSON.parse(r.stdout);
@@ -92,7 +92,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     const one = rows.filter((r) => r.max === 10_000);
     const report = {
       title: `Daemon first sync of ${incidents.toLocaleString('en-US')} incidents`,
-      intro: 'The built Incidents Daemon against the in-process emulator (first_fetch 90d, with alerts, engine state), on each API family: once with max_incidents_per_run 10000 (the whole sync in one run, plus the run that finds nothing more), and in the default runs of 100 until one catches up. "least" is full pages: 50 on Graph, 100 on the Defender XDR API (one more there when the last page is full, since it has no nextLink); in runs of 100, at least the calls each run needs for its 100. Peak RSS is the action process at its largest run.',
+      intro: 'The built Incidents Daemon against the in-process emulator (first_fetch 90d, with alerts, engine state), on each API family: once with max_incidents_per_run 10000 (the whole sync in one run, plus the run that finds nothing more), and in the default runs of 100 until one catches up. "least" is full pages: 50 on Graph, 100 on the Defender XDR API (one more there when the last page is full, since it has no nextLink); in runs of 100, at least the calls each run needs for its 100. Peak RSS is the action process at its largest run (VmHWM, see peakMemoryHook in scripts/bench-run.mjs).',
       table: {
         headers: ['API', 'max per run', 'runs', 'handed over', 'API calls', 'least', 'over least', 'wall s (all runs)', 'peak RSS MB', 'state bytes'],
         rows: rows.map((r) => [r.api, r.max, r.runs, r.handed, r.calls, r.least, `${r.overPct.toFixed(1)}%`, (r.wallMs / 1000).toFixed(1), r.peakRssMb.toFixed(0), r.stateBytes]),
