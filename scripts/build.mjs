@@ -59,8 +59,6 @@ function entryFor(root, id) {
  * lib/http/tunnel.ts only with a proxy.
  */
 const SHARED = [
-  // the loader every action entry calls: runs the action's bundle with its code cache
-  { source: path.join(repoRoot, 'lib', 'runtime', 'load.ts'), out: 'dist/shared/load.js' },
   { source: path.join(repoRoot, 'lib', 'auth', 'msal.ts'), out: 'dist/shared/msal.js' },
   // the CONNECT tunnel (https-proxy-agent and its dependencies), needed only when a proxy is configured
   { source: path.join(repoRoot, 'lib', 'http', 'tunnel.ts'), out: 'dist/shared/tunnel.js' },
@@ -91,17 +89,25 @@ const COMMON = { bundle: true, platform: 'node', target: 'node20', format: 'cjs'
 export const bundleOf = (entry) => entry.replace(/\.js$/, '.bundle.js');
 
 /**
- * The entry the engine runs (`node dist/actions/<id>.js`): a few lines that hand the action's bundle to the shared
- * loader (lib/runtime/load.ts), which runs it with the V8 code cache the build made for it when that fits.
+ * The entry the engine runs (`node dist/actions/<id>.js`): the loader (lib/runtime/load.ts, bundled in, a few KB, so
+ * that starting an action reads no module besides its bundle) handing it the action's bundle, which it runs with the
+ * V8 code cache the build made for it when that fits.
  */
-function entryLoader(manifest, action) {
-  return [
-    `// ${manifest.name}: ${action.name} (${action.id}). Built by scripts/build.mjs; do not edit.`,
-    `// Runs ${path.basename(bundleOf(action.entry))} (the action) with its code cache, see lib/runtime/load.ts.`,
-    "'use strict';",
-    `require("../shared/load.js").load(__dirname + "/${path.basename(bundleOf(action.entry))}", module);`,
-    '',
-  ].join('\n');
+async function buildEntry(esbuild, root, manifest, action) {
+  const bundleName = path.basename(bundleOf(action.entry));
+  await esbuild.build({
+    stdin: {
+      contents: `require(${JSON.stringify(path.join(repoRoot, 'lib', 'runtime', 'load'))}).load(__dirname + ${JSON.stringify(`/${bundleName}`)}, module);`,
+      resolveDir: root,
+      loader: 'js',
+      sourcefile: `entry-${action.id}.js`,
+    },
+    outfile: path.join(root, action.entry),
+    ...COMMON,
+    sourcemap: false,
+    metafile: false,
+    banner: { js: `// ${manifest.name}: ${action.name} (${action.id}). Runs ${bundleName} (the action) with its code cache, see lib/runtime/load.ts. Built by scripts/build.mjs; do not edit.` },
+  });
 }
 
 export async function bundle(root) {
@@ -124,7 +130,7 @@ export async function bundle(root) {
       plugins: [sharedExternals, shims],
       banner: { js: `// ${manifest.name}: ${action.name} (${action.id}), the action's bundle, run by ${path.basename(action.entry)}. Built by scripts/build.mjs; do not edit.` },
     });
-    fs.writeFileSync(entry, entryLoader(manifest, action));
+    await buildEntry(esbuild, root, manifest, action);
     meta[action.id] = {
       bytes: fs.statSync(outfile).size,
       bundle: path.relative(root, outfile).split(path.sep).join('/'),
@@ -132,6 +138,9 @@ export async function bundle(root) {
     };
   }
   const externals = new Set(Object.values(meta).length ? SHARED.map((s) => s.out) : []);
+  for (const file of walk(path.join(root, 'dist', 'shared'))) {
+    if (!externals.has(path.relative(root, file.replace(/\.map$/, '')).split(path.sep).join('/'))) fs.rmSync(file);
+  }
   for (const shared of SHARED) {
     if (!externals.has(shared.out)) continue;
     const outfile = path.join(root, shared.out);
@@ -153,6 +162,7 @@ export async function bundle(root) {
 export async function trainCodeCaches(root) {
   const emulatorJs = path.join(repoRoot, 'build', 'test', 'emulator', 'emulator.js');
   if (!fs.existsSync(emulatorJs)) return 'the emulator is not compiled (build/test/emulator)';
+  if (!fs.existsSync(path.join(repoRoot, 'build', 'lib', 'runtime', 'load.js'))) return 'the loader is not compiled (build/lib/runtime/load.js)';
   const { startEmulator } = require(emulatorJs);
   const { CONTEXT, inputFor } = await import('./action-inputs.mjs');
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'manifest', 'manifest.json'), 'utf8'));

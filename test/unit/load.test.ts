@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoRoot } from '../support/paths';
 
-const loader = path.join(repoRoot, 'dist', 'shared', 'load.js');
+// as tsc compiled it (the entries carry the same code, bundled in by esbuild)
+const loader = path.join(repoRoot, 'build', 'lib', 'runtime', 'load.js');
 
 /** A bundle that reports what it was given as a CommonJS module, and what the loader says it used. */
 const BUNDLE = `'use strict';
