@@ -53,7 +53,8 @@ function loaded(how: LoadedWith): LoadedWith {
 type Wrapper = (exports: unknown, require: NodeJS.Require, module: NodeModule, filename: string, dirname: string) => void;
 
 /**
- * Runs `bundle` for the entry module `parent`. With a cache made for it: compiled from the cache through vm.Script, as
+ * Runs `bundle` for the entry module `parent`. A bundle must not use `import()`: vm.Script gives it no module loader
+ * (test/unit/package.test.ts checks the bundles). With a cache made for it: compiled from the cache through vm.Script, as
  * Node's loader would wrap it. Without one: an ordinary require (Node's own loader compiles faster than vm.Script
  * without a cache, so a package on another Node version loses nothing).
  */

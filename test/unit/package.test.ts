@@ -145,6 +145,17 @@ describe('package files', () => {
       });
     }
 
+    it('hold no dynamic import(): the loader runs them through vm.Script, which has no module loader for it', () => {
+      const meta = readJson(path.join(repoRoot, 'dist/bundles.json')) as Record<string, { bundle?: string }>;
+      const bundles = Object.entries(meta).filter(([k]) => !k.startsWith('dist/'));
+      expect(bundles.length).to.be.greaterThan(0);
+      for (const [id, m] of bundles) {
+        expect(m.bundle, id).to.equal(`dist/actions/${id}.bundle.js`);
+        const code = fs.readFileSync(path.join(repoRoot, m.bundle!), 'utf8');
+        expect(code.match(/[^\w$.]import\(/g) ?? [], id).to.deep.equal([]);
+      }
+    });
+
     it('load MSAL from the shared bundle, only when a token must be fetched', () => {
       const meta = readJson(path.join(repoRoot, 'dist/bundles.json')) as Record<string, { inputs: string[] }>;
       expect(meta['dist/shared/msal.js']?.inputs).to.include('lib/auth/msal.ts');
