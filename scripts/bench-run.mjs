@@ -1,4 +1,5 @@
-// What the bench scripts share: running an action process as an engine does and timing it.
+// What the bench scripts (and the build's code cache training) share: running an action process as an engine does
+// and timing it.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -7,7 +7,7 @@
 //   node scripts/build.mjs --bundles-only   bundles only
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -162,31 +162,31 @@ export async function bundle(root) {
 export async function trainCodeCaches(root) {
   const emulatorJs = path.join(repoRoot, 'build', 'test', 'emulator', 'emulator.js');
   if (!fs.existsSync(emulatorJs)) return 'the emulator is not compiled (build/test/emulator)';
-  if (!fs.existsSync(path.join(repoRoot, 'build', 'lib', 'runtime', 'load.js'))) return 'the loader is not compiled (build/lib/runtime/load.js)';
+  const loaderJs = path.join(repoRoot, 'build', 'lib', 'runtime', 'load.js');
+  if (!fs.existsSync(loaderJs)) return 'the loader is not compiled (build/lib/runtime/load.js)';
   const { startEmulator } = require(emulatorJs);
+  const { cacheFileOf } = require(loaderJs);
   const { CONTEXT, inputFor } = await import('./action-inputs.mjs');
+  const { runNode } = await import('./bench-run.mjs');
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'manifest', 'manifest.json'), 'utf8'));
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'm365d-build-cache-'));
   const em = await startEmulator({ incidents: 20, quotas: false });
   try {
     const env = { PATH: process.env.PATH ?? '', ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}), ...em.env, M365D_STATE_DIR: state };
-    const run = (bundleFile, input, cacheOut) =>
-      spawnAsync(process.execPath, [path.join(repoRoot, 'scripts', 'train-code-cache.cjs')], { env: { ...env, TRAIN_BUNDLE: bundleFile, ...(cacheOut ? { TRAIN_CACHE_OUT: cacheOut } : {}) }, input: JSON.stringify(input) });
+    const run = (bundleFile, input, train) =>
+      runNode([path.join(repoRoot, 'scripts', 'train-code-cache.cjs')], { ...env, TRAIN_BUNDLE: bundleFile, TRAIN_WRITE: train ? '1' : '0' }, JSON.stringify(input));
     const ping = manifest.actions.find((a) => a.id === 'ping');
-    if (ping) await run(path.join(root, bundleOf(ping.entry)), CONTEXT); // fills the token cache: the runs below are cached-token runs
+    if (ping) await run(path.join(root, bundleOf(ping.entry)), CONTEXT, false); // fills the token cache: the runs below are cached-token runs
     const ids = [1, 2].map((n) => String(em.addIncident({ displayName: `Code cache training ${n}` }).id));
-    const made = [];
     const failed = [];
     await Promise.all(
       manifest.actions.map(async (action) => {
         const input = inputFor(root, action, { ids, state: undefined, round: 0 });
         if (!input) return;
         const bundleFile = path.join(root, bundleOf(action.entry));
-        const out = bundleFile.replace(/\.js$/, '.cache');
-        const r = await run(bundleFile, input, out);
-        if (r.code === 0 && fs.existsSync(out)) made.push(action.id);
-        else {
-          fs.rmSync(out, { force: true });
+        const r = await run(bundleFile, input, true);
+        if (r.code !== 0 || !fs.existsSync(cacheFileOf(bundleFile))) {
+          fs.rmSync(cacheFileOf(bundleFile), { force: true });
           failed.push(`${action.id} (exit ${r.code}: ${r.stdout.slice(0, 200)})`);
         }
       }),
@@ -197,19 +197,6 @@ export async function trainCodeCaches(root) {
     await em.stop();
     fs.rmSync(state, { recursive: true, force: true });
   }
-}
-
-function spawnAsync(cmd, args, { env, input }) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.resume();
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout }));
-    child.stdin.on('error', () => {});
-    child.stdin.end(input);
-  });
 }
 
 async function main(argv) {

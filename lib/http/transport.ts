@@ -194,14 +194,13 @@ export function readText(body: NodeJS.ReadableStream | null): Promise<string> {
 export function createTransport(config: Config): Transport {
   let direct: https.Agent | undefined;
   let tunnel: https.Agent | undefined;
-  const tlsOptions = () => tlsTrust(config);
   const agentFor = (url: URL): https.Agent => {
     if (proxyFor(config, url)) {
       if (!tunnel) {
         // loaded only when a proxy is in use (a separate bundle in the package, see scripts/build.mjs)
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { createTunnelAgent } = require('./tunnel') as typeof import('./tunnel');
-        tunnel = createTunnelAgent(config.proxy!.url, tlsOptions());
+        tunnel = createTunnelAgent(config.proxy!.url, tlsTrust(config));
       }
       return tunnel;
     }

@@ -9,6 +9,7 @@ import { describeConfig, loadConfig, secretsIn, type Config } from './config';
 import { resolveEntities } from './entities';
 import { ActionError } from './errors';
 import { parseArgs, readRawInput } from './input';
+import { LOADED_WITH } from './load';
 import { jsonPieces, safeStringify } from './json';
 import { JsonLogger } from './log';
 import { RedactingBuffer, Redactor } from './redact';
@@ -110,22 +111,23 @@ export async function main<Input, Result>(definition: ActionDefinition<Input, Re
   try {
     // the configuration is read first so that onConfig's work overlaps reading the input; a configuration error is
     // reported after the input is read, as before (the log line then has the case id)
-    let early: Config | undefined;
+    let early: { config: Config } | { error: unknown };
     try {
-      early = loadConfig(process.env);
-    } catch {
-      /* thrown again below */
+      early = { config: loadConfig(process.env) };
+    } catch (error) {
+      early = { error }; // thrown below
     }
-    if (early && options.onConfig) {
+    if ('config' in early && options.onConfig) {
       try {
-        options.onConfig(early);
+        options.onConfig(early.config);
       } catch (err) {
         log.debug('onConfig failed', { error: err instanceof Error ? err.message : String(err) });
       }
     }
     const raw = await readRawInput(parseArgs(process.argv.slice(2)), process.stdin);
     if (typeof raw['case_id'] === 'string') log.caseId = raw['case_id'];
-    const config = early ?? loadConfig(process.env);
+    if ('error' in early) throw early.error;
+    const { config } = early;
     if (config.credential.kind === 'certificate') redactor.add(config.credential.pem);
     log.level = config.logLevel;
     attachStrayOutput();
@@ -155,7 +157,7 @@ export async function main<Input, Result>(definition: ActionDefinition<Input, Re
       addSecret: (secret) => redactor.add(secret),
       onExit: (fn) => void atExit.push(fn),
     };
-    log.debug('Configuration', { ...describeConfig(config), code_cache: (globalThis as Record<symbol, unknown>)[Symbol.for('m365d-soar.codeCache')] });
+    log.debug('Configuration', { ...describeConfig(config), code_cache: (globalThis as Record<symbol, unknown>)[LOADED_WITH] });
     log.info(`${spec.name} started`, { entities: entities.length, skipped_entities: skipped.length, duplicate_entities: duplicates || undefined });
     const outcome = await definition.run(ctx);
     const envelope = completion(definition as ActionDefinition<unknown, Result>, outcome, skipped);

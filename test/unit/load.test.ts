@@ -28,7 +28,7 @@ describe('the action loader (lib/runtime/load.ts)', () => {
     return JSON.parse(r.stdout) as unknown[];
   };
   const train = () => {
-    const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(loader)}).load(${JSON.stringify(bundle)}, module, { writeCache: ${JSON.stringify(cacheFile)} })`], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(loader)}).load(${JSON.stringify(bundle)}, module, { train: true })`], { encoding: 'utf8' });
     expect(r.status, r.stderr).to.equal(0);
   };
 

@@ -1,22 +1,16 @@
 // Deterministic seed data: entities, incidents, alerts and evidence from one number (mulberry32).
 // Everything depends only on (seed, incidents, tenantId, now), so two tenants built alike are equal.
 import type { SeedAlert, SeedEntities } from '../hunting/api';
+import { mulberry32 } from '../hunting/seed';
 import {
   type Alert, type Device, type Evidence, type FileEntity, type Incident, type Stamp, type User,
   DETERMINATIONS_BY_CLASSIFICATION, LIVE_DETERMINATION, LIVE_SEVERITY, LIVE_STATUS, SEVERITY_RANK, Store, cmpStamp, ticksOf,
 } from './model';
 
 export class Rng {
-  private s: number;
-  constructor(seed: number) { this.s = (seed >>> 0) ^ 0x9e3779b9; }
   /** mulberry32: [0, 1) */
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
+  readonly next: () => number;
+  constructor(seed: number) { this.next = mulberry32((seed >>> 0) ^ 0x9e3779b9); }
   int(lo: number, hi: number): number { return lo + Math.floor(this.next() * (hi - lo + 1)); }
   pick<T>(a: readonly T[]): T { return a[Math.floor(this.next() * a.length)]; }
   chance(p: number): boolean { return this.next() < p; }
