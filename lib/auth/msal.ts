@@ -16,6 +16,8 @@ import { errorForTokenResponse, type TokenErrorBody } from './errors';
 export interface MsalDeps {
   http: HttpClient;
   log: Logger;
+  /** registers a secret with the redactor: the client assertion MSAL signs for a certificate credential */
+  addSecret?(secret: string): void;
 }
 
 type NetworkOptions = { headers?: Record<string, string>; body?: string };
@@ -36,6 +38,8 @@ export async function fetchWithMsal(config: Config, scope: string, deps: MsalDep
   let lastTransportError: TransportError | undefined;
   let lastErrorResponse: { status: number; body: string } | undefined;
   const send = async (method: 'GET' | 'POST', url: string, options?: NetworkOptions) => {
+    const assertion = options?.body === undefined ? null : new URLSearchParams(options.body).get('client_assertion');
+    if (assertion) deps.addSecret?.(assertion);
     try {
       const res = await deps.http.send({ method, url, ...(options?.headers ? { headers: options.headers } : {}), ...(options?.body !== undefined ? { body: options.body } : {}), idempotent: true, label: 'the token request' });
       if (res.status >= 400) lastErrorResponse = { status: res.status, body: res.body };

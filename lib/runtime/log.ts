@@ -1,7 +1,10 @@
 // JSON-lines logs on stderr (CONTRACT.md section 5): {"time","level","action","case_id","msg",...fields}.
+// Each string of a line (the message, every field value at any depth, member names) is redacted (redact.ts: known
+// secrets and patterns) and shortened before the line is encoded, so that a line is always one valid JSON object of a
+// sensible size, whatever the values it carries.
 
 import { safeStringify } from './json';
-import type { Redactor } from './redact';
+import { redactShort, type Redactor } from './redact';
 
 export { safeStringify };
 
@@ -20,6 +23,10 @@ export interface Logger {
 
 const RESERVED = new Set(['time', 'level', 'action', 'case_id', 'msg']);
 
+/** The longest a string in a log line may be; the case id is shorter still (it is on every line). */
+export const LOG_TEXT_MAX = 8192;
+export const LOG_CASE_ID_MAX = 256;
+
 export class JsonLogger implements Logger {
   level: LogLevel = 'info';
   caseId: string | null = null;
@@ -36,9 +43,10 @@ export class JsonLogger implements Logger {
 
   log(level: LogLevel, msg: string, fields?: LogFields): void {
     if (!this.enabled(level)) return;
-    const entry: Record<string, unknown> = { time: new Date().toISOString(), level, action: this.action, case_id: this.caseId, msg };
+    const caseId = this.caseId === null ? null : redactShort(this.redactor, this.caseId, LOG_CASE_ID_MAX);
+    const entry: Record<string, unknown> = { time: new Date().toISOString(), level, action: this.action, case_id: caseId, msg };
     for (const [key, value] of Object.entries(fields ?? {})) if (!RESERVED.has(key) && value !== undefined) entry[key] = value;
-    this.write(`${this.redactor.redact(safeStringify(entry))}\n`);
+    this.write(`${safeStringify(entry, (text) => redactShort(this.redactor, text, LOG_TEXT_MAX))}\n`);
   }
 
   error(msg: string, fields?: LogFields): void { this.log('error', msg, fields); }

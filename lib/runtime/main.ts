@@ -10,13 +10,13 @@ import { resolveEntities } from './entities';
 import { ActionError } from './errors';
 import { parseArgs, readRawInput } from './input';
 import { LOADED_WITH } from './load';
-import { jsonPieces, safeStringify } from './json';
 import { JsonLogger } from './log';
-import { RedactingBuffer, Redactor } from './redact';
-import { completion, failure } from './result';
+import { Redactor, redactShort } from './redact';
+import { completion, failure, resultPieces } from './result';
 import { validateInput } from './validate';
 
-const truncate = (s: string, n = 2000): string => (s.length > n ? `${s.slice(0, n)}... (${s.length - n} more characters)` : s);
+/** Pieces of the result are gathered into writes of about this many characters. */
+const WRITE_CHARS = 64 * 1024;
 
 export interface MainOptions {
   /**
@@ -35,7 +35,7 @@ export async function main<Input, Result>(definition: ActionDefinition<Input, Re
   const log = new JsonLogger(writeLogLine, redactor, spec.id);
   // stray output is held by stdio.ts until the log level is known, then logged at warn
   const attachStrayOutput = (): void =>
-    setStrayOutputSink((stream, text) => log.warn(`Unexpected output on ${stream} was diverted to the log`, { text: truncate(text.trimEnd()) }));
+    setStrayOutputSink((stream, text) => log.warn(`Unexpected output on ${stream} was diverted to the log`, { text: redactShort(redactor, text.trimEnd(), 2000) }));
 
   const controller = new AbortController();
   const atExit: (() => void)[] = [];
@@ -49,29 +49,36 @@ export async function main<Input, Result>(definition: ActionDefinition<Input, Re
     }
   };
   let finished = false;
-  // The result is serialised and redacted in chunks (json.ts, redact.ts), written one after the other as the reader
-  // takes them: a 100,000-row result never exists as one string. A result under one chunk is one write, as before.
+  // The result is serialised and redacted on its values in pieces (resultPieces in result.ts), gathered into writes of
+  // about WRITE_CHARS, written one after the other as the reader takes them: a 100,000-row result never exists as one
+  // string. A small result is one write.
   const finish = async (envelope: ActionResultEnvelope, exitCode: 0 | 1 | 2, afterOutput?: () => void): Promise<void> => {
     if (finished) return;
     finished = true;
     let written = 0;
     try {
-      const buffer = new RedactingBuffer(redactor);
-      for (const piece of jsonPieces(envelope)) {
-        const chunk = buffer.push(piece);
-        if (chunk) {
-          written += chunk.length;
-          await writeResult(chunk);
+      let chunk: string[] = [];
+      let size = 0;
+      for (const piece of resultPieces(envelope, redactor)) {
+        chunk.push(piece);
+        size += piece.length;
+        if (size >= WRITE_CHARS) {
+          const text = chunk.join('');
+          chunk = [];
+          size = 0;
+          written += text.length;
+          await writeResult(text);
         }
       }
-      await writeResult(`${buffer.end()}\n`);
+      chunk.push('\n');
+      await writeResult(chunk.join(''));
     } catch (err) {
       // only a value JSON cannot hold (a getter that throws, say) can get here; nothing of it was written unless it
       // came after the first chunk, and then stdout holds a cut result: the exit code at least says it failed
       log.error('The result could not be written', { error: err instanceof Error ? err.message : String(err), written_characters: written });
       if (written === 0) {
         const { envelope: failed } = failure(spec.name, err);
-        await writeResult(`${redactor.redact(safeStringify(failed))}\n`);
+        await writeResult(`${[...resultPieces(failed, redactor)].join('')}\n`);
       }
       runExitHooks();
       process.exit(1);

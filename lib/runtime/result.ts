@@ -3,6 +3,21 @@
 import type { ActionDefinition, ActionOutcome } from './action';
 import type { ActionResultEnvelope } from '../generated/contract.types';
 import { ActionError, exitCodeFor, type ErrorCode } from './errors';
+import { jsonPieces, PIECE_DEPTH } from './json';
+import type { Redactor } from './redact';
+
+/**
+ * The text of the result as it is written, in pieces (json.ts): every string and member name without the package's
+ * own secrets (Redactor.redactSecrets), and nothing else of its data changed; the message of a failed result
+ * (error.message, and output_message, which repeats it) is also redacted by pattern (Redactor.redact), as a log line
+ * is. Each of those works on a value before it is encoded: the structure cannot change.
+ */
+export function resultPieces(envelope: ActionResultEnvelope, redactor: Redactor): Generator<string, void, undefined> {
+  const written = envelope.error
+    ? { ...envelope, output_message: redactor.redact(envelope.output_message), error: { ...envelope.error, message: redactor.redact(envelope.error.message) } }
+    : envelope;
+  return jsonPieces(written, PIECE_DEPTH, (text) => redactor.redactSecrets(text));
+}
 
 /** The failed result for an error; unexpected errors are INTERNAL, with their message (redacted on output). */
 export function failure(actionName: string, err: unknown): { envelope: ActionResultEnvelope; exitCode: 1 | 2 } {

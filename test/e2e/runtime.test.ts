@@ -253,6 +253,55 @@ describe('runtime end to end (built entries)', function () {
       });
     }
 
+    it('data holding key blocks, password= forms and token shapes comes back exactly, only the known secrets replaced', async () => {
+      const hostile = [
+        'x -----BEGIN PRIVATE KEY----- no end line',
+        'password=abc"def client_secret=abc"def access_token=x\\"y',
+        'cmd /c net use \\\\srv\\c$ /password=Winter2024!',
+        '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw\n-----END RSA PRIVATE KEY-----',
+        'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbmFseXN0In0.c2lnbmF0dXJlLXVua25vd24 Bearer abcdefghijklmnop http://bob:hunter2@proxy:3128',
+      ];
+      const message = [...hostile, `the client secret ${planted['M365D_CLIENT_SECRET']} in data`].join(' | ');
+      const run = await runEntry(ECHO, { env: { ...BASE_ENV, ...planted }, input: { ...INPUT, message } });
+      expectValid(run);
+      expect(run.code).to.equal(0);
+      const expected = [...hostile, 'the client secret [REDACTED] in data'].join(' | ');
+      expect(run.result['json_result'].message).to.equal(expected);
+      expect(run.result['output_message']).to.equal(`Echoed ${JSON.stringify(expected)} 1 time(s) for 0 entities.`);
+      for (const secret of forbidden) expect(run.stdout + run.stderr).not.to.include(secret);
+    });
+
+    it('a 10 MB case id: the log lines stay normal lines, with the case id shortened', async () => {
+      const caseId = `case-${'7'.repeat(10 * 1024 * 1024)}`;
+      const run = await runEntry(ECHO, { input: { ...INPUT, case_id: caseId }, timeoutMs: 60_000 });
+      expectValid(run);
+      expect(run.code).to.equal(0);
+      expect(run.result['json_result'].case_id).to.equal(caseId); // the result is data: kept whole
+      const lines = run.stderr.split('\n').filter(Boolean);
+      expect(lines.length).to.be.greaterThan(1);
+      for (const line of lines) {
+        expect(line.length, 'a log line').to.be.below(2000);
+        expect(JSON.parse(line).case_id).to.equal(`${caseId.slice(0, 256)}... (${caseId.length} characters in all)`);
+      }
+    });
+
+    it('a bad M365D_PROXY_URL: its help text is not damaged by redaction', async () => {
+      const run = await runEntry(ECHO, { env: { ...BASE_ENV, M365D_PROXY_URL: 'http://a b' }, input: INPUT });
+      expectValid(run);
+      expect(run.code).to.equal(2);
+      expect(run.result['error'].message).to.equal('M365D_PROXY_URL is not a URL; give http://host:port or http://user:password@host:port.');
+      expect(run.logs.find((l) => l['msg'] === 'Echo failed')?.['error']).to.equal(run.result['error'].message);
+    });
+
+    it('a configuration error naming a key block prints valid JSON, its text intact', async () => {
+      const keyOnly = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n';
+      const run = await runEntry(ECHO, { env: { ...BASE_ENV, M365D_CLIENT_SECRET: undefined, M365D_CLIENT_CERTIFICATE: keyOnly }, input: INPUT });
+      expectValid(run);
+      expect(run.code).to.equal(2);
+      expect(run.result['error']).to.deep.equal({ code: 'CONFIGURATION', message: 'M365D_CLIENT_CERTIFICATE holds no certificate: give the PEM with both the private key and its certificate.' });
+      expect(run.stdout + run.stderr).not.to.include('MIIEvQIBADANBgkqhkiG9w0BAQEFAASC');
+    });
+
     it('a result written in many chunks, with them in thousands of entities', async () => {
       const target_entities = Array.from({ length: 3000 }, (_, i) => ({ Identifier: `host-${i}-Planted~Client.Secret_9f8e7d6c5b4a-Planted-Proxy-P@ss-1234`, EntityType: 'HOSTNAME' }));
       const run = await runEntry(ECHO, { env: { ...BASE_ENV, ...planted }, input: { ...INPUT, leak_secrets: true, message: 'm'.repeat(150_000), target_entities } });

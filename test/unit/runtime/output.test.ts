@@ -29,17 +29,17 @@ describe('redaction', () => {
     expect(out.split(REDACTED).length - 1).to.equal(3);
   });
 
-  it('replaces each line of a registered PEM, and private key blocks even when unknown', () => {
+  it('replaces each line of a registered PEM, and (in messages) private key blocks even when unknown', () => {
     const r = new Redactor();
     const body = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj';
     const pem = `-----BEGIN PRIVATE KEY-----\n${body}\nMORELINESOFBASE64DATA0123456789\n-----END PRIVATE KEY-----`;
     r.add(pem);
     expect(r.redact(`line: ${body}`)).to.equal(`line: ${REDACTED}`);
-    const unknown = new Redactor().redact('x -----BEGIN RSA PRIVATE KEY-----\\nAAAA\\n-----END RSA PRIVATE KEY----- y');
+    const unknown = new Redactor().redact('x -----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEAu1SU1LfVLPHC\\nAAAA\\n-----END RSA PRIVATE KEY----- y');
     expect(unknown).to.equal(`x -----BEGIN RSA PRIVATE KEY-----${REDACTED}-----END RSA PRIVATE KEY----- y`);
   });
 
-  it('replaces token-shaped strings whether known or not', () => {
+  it('replaces token-shaped strings in messages whether known or not', () => {
     const r = new Redactor();
     const jwt = 'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJodHRwczovL2dyYXBoIn0.c2lnbmF0dXJl';
     expect(r.redact(`token ${jwt} end`)).to.equal(`token ${REDACTED} end`);
