@@ -8,6 +8,9 @@ import { parseList } from '../lib/defender/lists';
 import { spec } from '../lib/generated/actions/search-incidents.spec';
 import type { SearchIncidentsResult } from '../lib/generated/actions/search-incidents.types';
 
+/** A list's values, each once (a value given twice would only lengthen the request). */
+const once = <T>(values: T[]): T[] => [...new Set(values)];
+
 export default defineAction({
   spec,
   async run(ctx) {
@@ -16,10 +19,10 @@ export default defineAction({
     const created = parseTimeRange(p.created_from, p.created_to, ['created_from', 'created_to'], now);
     const updated = parseTimeRange(p.updated_from, p.updated_to, ['updated_from', 'updated_to'], now);
     const query: IncidentQuery = {
-      statuses: parseList(p.status, parseStatus, 'status'),
-      severities: parseList(p.severity, parseSeverity, 'severity'),
-      classifications: parseList(p.classification, parseClassification, 'classification'),
-      determinations: parseList(p.determination, parseDetermination, 'determination'),
+      statuses: once(parseList(p.status, parseStatus, 'status')),
+      severities: once(parseList(p.severity, parseSeverity, 'severity')),
+      classifications: once(parseList(p.classification, parseClassification, 'classification')),
+      determinations: once(parseList(p.determination, parseDetermination, 'determination')),
       ...(p.assigned_to?.trim() ? { assignedTo: p.assigned_to.trim() } : {}),
       ...(created.from ? { createdFrom: created.from } : {}),
       ...(created.to ? { createdTo: created.to } : {}),

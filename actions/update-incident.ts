@@ -5,7 +5,7 @@ import { defenderApiFor } from '../lib/defender/api';
 import { checkIncidentId, incidentsClient } from '../lib/defender/incidents';
 import { parseClassification, parseDetermination, parseStatus } from '../lib/defender/model';
 import { splitList } from '../lib/defender/lists';
-import { planUpdate, type UpdateRequest } from '../lib/defender/update';
+import { checkRequest, describeIncident, planUpdate, reportUpdate, type UpdateRequest } from '../lib/defender/update';
 import { spec } from '../lib/generated/actions/update-incident.spec';
 import type { UpdateIncidentResult } from '../lib/generated/actions/update-incident.types';
 
@@ -28,10 +28,24 @@ export default defineAction({
       ...(splitList(p.tags).length ? { tags: splitList(p.tags) } : {}),
     };
     if (Object.keys(request).length === 0) throw invalidInput('Nothing to update: give at least one of status, classification, determination, assign_to, tags.');
-    const incidents = incidentsClient(defenderApiFor(ctx), ctx.config, ctx.log);
-    const plan = planUpdate(await incidents.get(id), request);
+    const api = defenderApiFor(ctx);
+    checkRequest(request, api.flavor);
+    const incidents = incidentsClient(api, ctx.config, ctx.log);
+    const current = await incidents.get(id);
+    const plan = planUpdate(current, request);
+    if (plan.summary.length === 0) {
+      // a playbook that runs a step again finds it done: nothing to send, and nothing failed
+      const json: UpdateIncidentResult = { incident: current, changes: [] };
+      return { result_value: true, output_message: `Incident ${id} already is as asked (${describeIncident(current)}); nothing had to change, so no update was sent.`, json_result: json };
+    }
     const incident = await incidents.update(id, plan.change);
-    const json: UpdateIncidentResult = { incident, changes: plan.summary };
-    return { result_value: true, output_message: `Incident ${id} updated: ${plan.summary.join(', ')}.`, json_result: json };
+    const report = reportUpdate(id, plan, incident);
+    const json: UpdateIncidentResult = { incident, changes: report.changes };
+    const parts = [
+      report.changes.length ? `Incident ${id} updated: ${report.changes.join(', ')}.` : `Incident ${id} was sent its changes, but Microsoft's answer shows none of them.`,
+      ...(report.missing.length ? [`Asked for but not in Microsoft's answer: ${report.missing.join('; ')}.`] : []),
+      ...(report.merge ? [`${report.merge}.`] : []),
+    ];
+    return { result_value: report.missing.length === 0, output_message: parts.join(' '), json_result: json };
   },
 });

@@ -28,6 +28,20 @@ function resolveFileRef(ref, fromFile) {
   return [readJson(file), file];
 }
 
+/**
+ * The length limit of an action's text parameter whose schema gives no maxLength (and no fixed list of values): every
+ * action, including one added later, bounds every text it takes. The context's keys (case_id, ...) are the engine's
+ * and keep their own schema. README: "Text parameters".
+ */
+export const DEFAULT_MAX_LENGTH = 1024;
+
+const isText = (prop) => prop.type === 'string' || (Array.isArray(prop.type) && prop.type.includes('string'));
+
+/** A parameter's schema with the default length limit when it is a text that names none. */
+export function withTextLimit(prop) {
+  return isText(prop) && prop.maxLength === undefined && prop.enum === undefined && prop.const === undefined ? { ...prop, maxLength: DEFAULT_MAX_LENGTH } : prop;
+}
+
 /** Flattens an action input schema (allOf of file refs + own properties) into one closed object schema. */
 export function flattenInputSchema(file) {
   const own = readJson(file);
@@ -43,7 +57,7 @@ export function flattenInputSchema(file) {
     if (schema.type !== 'object') throw new Error(`${from}: an input schema must have "type": "object"`);
     for (const [name, prop] of Object.entries(schema.properties ?? {})) {
       if (name in out.properties) throw new Error(`${from}: parameter '${name}' is defined twice`);
-      out.properties[name] = prop;
+      out.properties[name] = schema === own ? withTextLimit(prop) : prop;
     }
     for (const name of schema.required ?? []) if (!out.required.includes(name)) out.required.push(name);
     for (const [name, def] of Object.entries(schema.$defs ?? {})) {
@@ -96,6 +110,8 @@ function newAjv() {
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, code: { source: true, esm: true } });
   // `x-dropdown: true` marks a string parameter that engines may send as a one-element list (CONTRACT.md section 2).
   ajv.addVocabulary(['x-dropdown']);
+  // `x-list: {maxItems, maxItemLength}` bounds the items of a comma-separated list parameter (lib/runtime/validate.ts).
+  ajv.addVocabulary(['x-list']);
   return ajv;
 }
 

@@ -48,6 +48,8 @@ function typeOf(prop) {
   if (lo !== undefined && hi !== undefined) t += ` ${lo.toLocaleString('en-US')} to ${hi.toLocaleString('en-US')}`;
   else if (lo !== undefined) t += ` ≥ ${lo}`;
   else if (hi !== undefined) t += ` ≤ ${hi}`;
+  // an explicit limit; a text parameter without one has codegen's default (README, "Text parameters")
+  if (prop.maxLength !== undefined) t += `, at most ${prop.maxLength.toLocaleString('en-US')} characters`;
   if (prop['x-dropdown']) t += ' (drop-down)';
   return t;
 }

@@ -62,14 +62,22 @@ export function initialCheckpoint(field: TimeField, start: Date): Checkpoint {
   return { version: CHECKPOINT_VERSION, field, from: stampOfDate(start), high: null, seen: {} };
 }
 
+/** How far ahead of this machine's clock a checkpoint's timestamps may be: Microsoft's clock and this one differ a
+ *  little; a checkpoint further ahead was not written by a run of this package against this service. */
+export const MAX_CLOCK_SKEW_MS = 10 * 60_000;
+
 /**
  * Reads the `state` an engine handed back. A state this package did not write, or wrote for another time field, is
- * refused (INVALID_INPUT names `state`) rather than guessed at: a wrong guess loses or doubles incidents.
+ * refused (INVALID_INPUT names `state`) rather than guessed at: a wrong guess loses or doubles incidents. That includes
+ * `{}` (leave state out on a first run), timestamps from the future (`now` plus the skew: reading from there would find
+ * nothing until that time came), `high` before `from`, and versions remembered before `from` (advance never writes
+ * either).
  */
-export function parseCheckpoint(raw: unknown, param = 'state'): Checkpoint {
+export function parseCheckpoint(raw: unknown, param = 'state', now: Date = new Date()): Checkpoint {
   const bad = (why: string) => invalidInput(`Parameter '${param}' is not a checkpoint of this daemon (${why}); pass back the state a previous run returned, or leave it out to start from first_fetch.`);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('not an object');
   const o = raw as Record<string, unknown>;
+  if (Object.keys(o).length === 0) throw bad('an empty object');
   if (o['version'] !== CHECKPOINT_VERSION) throw bad(`version ${JSON.stringify(o['version'])}; this package writes version ${CHECKPOINT_VERSION}`);
   const field = o['field'];
   if (field !== 'lastUpdateDateTime' && field !== 'createdDateTime') throw bad(`field ${JSON.stringify(field)}`);
@@ -77,11 +85,18 @@ export function parseCheckpoint(raw: unknown, param = 'state'): Checkpoint {
   if (!from || from !== o['from']) throw bad('from is not a timestamp');
   const high = o['high'] === null ? null : stampOf(o['high']);
   if (high === undefined || (high !== null && high !== o['high'])) throw bad('high is not a timestamp');
+  if (high !== null && high < from) throw bad(`high ${high} is before from ${from}`);
+  const latest = stampOfDate(new Date(now.getTime() + MAX_CLOCK_SKEW_MS));
+  for (const [name, at] of [['from', from], ['high', high]] as const) {
+    if (at !== null && at > latest) throw bad(`${name} ${at} is in the future (this machine's clock says ${now.toISOString()})`);
+  }
   const seenRaw = o['seen'];
   if (typeof seenRaw !== 'object' || seenRaw === null || Array.isArray(seenRaw)) throw bad('seen is not an object');
   const seen: Record<string, string[]> = {};
   for (const [at, ids] of Object.entries(seenRaw)) {
     if (stampOf(at) !== at) throw bad(`seen has a key that is not a timestamp`);
+    if (at < from) throw bad(`seen remembers ${at}, before from`);
+    if (at > latest) throw bad(`seen remembers ${at}, in the future`);
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string' || !/^\d{1,19}$/.test(id))) throw bad('seen holds something that is not an incident id');
     seen[at] = [...(ids as string[])];
   }
@@ -126,7 +141,9 @@ export function advance(previous: Checkpoint, handed: readonly { id: string; at:
   const build = (keep: string[], raised: boolean): Checkpoint => {
     const seen: Record<string, string[]> = {};
     for (const at of keep) seen[at] = [...groups.get(at)!].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
-    const c: Checkpoint = { version: CHECKPOINT_VERSION, field: previous.field, from: raised && keep.length && keep[0]! > from ? (keep[0] as Stamp) : from, high: newHigh, seen };
+    const start = raised && keep.length && keep[0]! > from ? (keep[0] as Stamp) : from;
+    // reading started at `from`: what it passed by is at least there, should an answer have held an older timestamp
+    const c: Checkpoint = { version: CHECKPOINT_VERSION, field: previous.field, from: start, high: newHigh !== null && newHigh < start ? start : newHigh, seen };
     if (windowMs !== undefined) c.window_ms = windowMs;
     return c;
   };

@@ -41,7 +41,8 @@ export function reserveMs(timeoutMs: number): number {
 export const severitiesFrom = (min: Severity | undefined): Severity[] | undefined => (min ? SEVERITIES.slice(SEVERITIES.indexOf(min)).filter((s) => s !== 'unknown') : undefined);
 
 function checkpointFrom(raw: unknown, field: TimeField, options: DaemonOptions, ctx: ActionContext<unknown>, where: string | undefined): Checkpoint {
-  if (raw === undefined || (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && Object.keys(raw).length === 0)) return initialCheckpoint(field, options.firstFetch);
+  // no state: a first run. `{}` is not one: this package never writes it (parseCheckpoint refuses it)
+  if (raw === undefined) return initialCheckpoint(field, options.firstFetch);
   let cp: Checkpoint;
   try {
     cp = parseCheckpoint(raw);

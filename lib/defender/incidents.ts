@@ -7,7 +7,7 @@ import type { Logger } from '../runtime/log';
 import type { DefenderApi } from './api';
 import { incidentFromLegacy, toLegacyClassification, toLegacyDetermination, toLegacyStatus } from './legacy';
 import { commentsFromGraph, incidentFromGraph, label, type Classification, type Determination, type Incident, type IncidentComment, type IncidentStatus, type Severity } from './model';
-import { DEFENDER_INCIDENT_FILTER_FIELDS, filterBuilder, GRAPH_INCIDENT_FILTER_FIELDS, nextLinkPath, odataDateTime, odataString, queryString, type ODataFilter } from './odata';
+import { checkRequestUrl, DEFENDER_INCIDENT_FILTER_FIELDS, filterBuilder, GRAPH_INCIDENT_FILTER_FIELDS, nextLinkPath, odataDateTime, odataString, queryString, type ODataFilter } from './odata';
 
 export interface IncidentQuery {
   statuses?: readonly IncidentStatus[];
@@ -49,12 +49,26 @@ export interface IncidentsClient {
   addComment(id: string, comment: string): Promise<IncidentComment[]>;
 }
 
-/** Incident ids are numbers on both APIs; anything else is refused before it reaches a URL. */
+/** The largest incident id: both APIs hold it in a signed 64-bit integer (api-incident.md: incidentId is a long). */
+const MAX_INCIDENT_ID = 9_223_372_036_854_775_807n;
+
+/**
+ * Incident ids are numbers on both APIs; anything else is refused before it reaches a URL. The id comes back in the
+ * form Microsoft writes it: without leading zeros ("007" is incident 7), from 1 to the largest signed 64-bit integer.
+ */
 export function checkIncidentId(id: string, param = 'incident_id'): string {
   const trimmed = id.trim();
-  if (!/^\d{1,19}$/.test(trimmed)) throw invalidInput(`Parameter '${param}' must be an incident number such as 42 (as the Defender portal shows it); got ${JSON.stringify(id)}.`);
-  return trimmed;
+  const bad = (why: string): never => {
+    throw invalidInput(`Parameter '${param}' must be an incident number such as 42 (as the Defender portal shows it)${why}; got ${JSON.stringify(trimmed.length > 40 ? `${trimmed.slice(0, 40)}...` : trimmed)}.`);
+  };
+  if (!/^\d{1,40}$/.test(trimmed)) return bad('');
+  const n = BigInt(trimmed);
+  if (n < 1n || n > MAX_INCIDENT_ID) return bad(`, from 1 to ${MAX_INCIDENT_ID}`);
+  return n.toString();
 }
+
+/** What makes a search's URL long, for checkRequestUrl. */
+const SEARCH_TOO_LONG = "shorten 'assigned_to' (each character outside ASCII takes up to 12 in the URL) or give fewer values";
 
 const newestFirst = (a: Incident, b: Incident): number => (a.createdDateTime < b.createdDateTime ? 1 : a.createdDateTime > b.createdDateTime ? -1 : Number(b.id) - Number(a.id));
 
@@ -93,6 +107,7 @@ function graphBackend(api: DefenderApi): IncidentsClient {
   return {
     async search(q) {
       let path: string | undefined = `/v1.0/security/incidents?${queryString({ $filter: graphFilter(q), $top: Math.min(GRAPH_PAGE, q.maxResults), $expand: q.includeAlerts ? 'alerts' : undefined })}`;
+      checkRequestUrl(`${api.apiUrl}${path}`, 'Searching incidents', SEARCH_TOO_LONG);
       const incidents: Incident[] = [];
       let pagesRead = 0;
       let moreAvailable = false;
@@ -151,6 +166,8 @@ function defenderBackend(api: DefenderApi, config: Config, log: Logger): Inciden
       if (q.updatedFrom) parts.push(f.ge('lastUpdateTime', odataDateTime(q.updatedFrom)));
       if (q.updatedTo) parts.push(f.le('lastUpdateTime', odataDateTime(q.updatedTo)));
       const filter = parts.length ? f.and(...parts) : undefined;
+      // the longest page URL is the one with the largest $skip this search may send
+      checkRequestUrl(`${api.apiUrl}/api/incidents?${queryString({ $filter: filter, $top: DEFENDER_PAGE, $skip: DEFENDER_PAGE * (DEFENDER_MAX_PAGES - 1) })}`, 'Searching incidents', SEARCH_TOO_LONG);
       const keep = (i: Incident): boolean =>
         (!q.severities?.length || (q.severities as readonly string[]).includes(i.severity)) &&
         (!q.classifications?.length || (q.classifications as readonly string[]).includes(i.classification)) &&

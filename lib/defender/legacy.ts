@@ -95,7 +95,8 @@ const DETECTION_SOURCES: Readonly<Record<string, string>> = {
 const mapped = (table: Readonly<Record<string, string>>, raw: unknown): string => {
   const s = str(raw);
   if (s === null || s === '') return 'unknown';
-  return table[normalizeKey(s)] ?? lowerFirst(s);
+  const key = normalizeKey(s);
+  return Object.hasOwn(table, key) ? table[key]! : lowerFirst(s); // "constructor" from an answer names no source
 };
 
 // ---------------------------------------------------------------------------------------------------------------

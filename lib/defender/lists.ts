@@ -1,7 +1,8 @@
 // List parameters: engines send a multi-value parameter as one comma- or newline-separated string.
 
-/** Splits a comma- or newline-separated list parameter; blanks are dropped. */
-export const splitList = (value: string | undefined): string[] => (value ?? '').split(/[,\n]/).map((s) => s.trim()).filter(Boolean);
+import { splitList } from '../runtime/text';
+
+export { splitList };
 
 /**
  * A list of one vocabulary's values. A value whose label holds a comma ("Informational, Expected Activity") is one

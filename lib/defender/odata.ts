@@ -18,6 +18,7 @@
 //   summarised in shared/reference/defender-api.md §1.3, §2.2, §2.6.
 
 import { ActionError, invalidInput } from '../runtime/errors';
+import { LONE_SURROGATE } from '../runtime/text';
 
 // ---------------------------------------------------------------- literals
 
@@ -28,8 +29,6 @@ declare const FILTER: unique symbol;
 export type ODataLiteral = string & { readonly [LITERAL]: true };
 /** A $filter expression made by the builder below. */
 export type ODataFilter = string & { readonly [FILTER]: true };
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * The one function that turns a value into an OData string literal: single quotes around it, each `'` doubled.
@@ -182,6 +181,21 @@ export function queryString(options: Record<string, string | number | boolean | 
     parts.push(`${name}=${encodeQueryValue(String(value))}`);
   }
   return parts.join('&');
+}
+
+/**
+ * The longest request URL this package builds from a user's search: Microsoft Graph takes URLs of up to 2,048
+ * characters (its known issues, "Some limitations apply to query parameters": the limit of advanced queries is "a
+ * URL length of 2,048 characters"); longer ones fail (HTTP 414 or 431) after they were sent.
+ */
+export const MAX_REQUEST_URL = 2048;
+
+/** Refuses, before it is sent, a URL longer than MAX_REQUEST_URL (INVALID_INPUT: `why` names what to shorten). */
+export function checkRequestUrl(url: string, label: string, why: string): void {
+  if (url.length <= MAX_REQUEST_URL) return;
+  throw invalidInput(
+    `${label} would need a request URL of ${url.length.toLocaleString('en-US')} characters, more than the ${MAX_REQUEST_URL.toLocaleString('en-US')} this package sends (the URL length Microsoft Graph documents); ${why}.`,
+  );
 }
 
 // ---------------------------------------------------------------- paging

@@ -40,7 +40,8 @@ export function parseTimeInput(text: string, param: string, now: Date, options: 
 
   const rel = RELATIVE.exec(raw);
   if (rel) {
-    const unit = UNITS[rel[2].toLowerCase()];
+    const name = rel[2].toLowerCase();
+    const unit = Object.hasOwn(UNITS, name) ? UNITS[name] : undefined; // "5constructor" names no unit
     if (!unit) return bad(`${shown} has an unknown unit '${rel[2]}' (units: m/minutes, h/hours, d/days, w/weeks)`);
     const span = Number(rel[1]) * UNIT_MS[unit];
     if (!Number.isSafeInteger(span) || span > MAX_SPAN_MS) return bad(`${shown} reaches back more than 100 years`);

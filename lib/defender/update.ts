@@ -1,8 +1,10 @@
-// Update Incident's rules, whatever the backend: what the request changes against the incident as it is, the
-// determination checked against the classification it will have (Microsoft's table, model.ts), and a request that
-// changes nothing refused.
+// Update Incident's rules, whatever the backend: what the request asks checked before anything is sent where it can
+// be (a classification with its determination; what the Defender XDR API cannot set), then against the incident as it
+// is (a determination alone against the current classification, a classification alone against the current
+// determination: wrong input found after the read, so exit 1), what changes, and what Microsoft's answer shows.
 
-import { invalidInput } from '../runtime/errors';
+import type { ApiFlavor } from '../runtime/config';
+import { ActionError, invalidInput, invalidInputAfterRequest } from '../runtime/errors';
 import type { IncidentChange } from './incidents';
 import { checkDetermination, DETERMINATIONS_BY_CLASSIFICATION, label, type Classification, type Determination, type Incident, type IncidentStatus } from './model';
 
@@ -17,26 +19,67 @@ export interface UpdateRequest {
 
 export interface UpdatePlan {
   change: IncidentChange;
-  /** what changes, for the output message: "status Resolved", "classification True Positive", ... */
+  /** the tags the request adds (those the incident has, compared without case, left out) */
+  addedTags: string[];
+  /** what changes, for the output message: "status Resolved", "classification True Positive", ...; empty when the
+   *  incident already is as asked */
   summary: string[];
 }
 
+/**
+ * What can be refused before the incident is read (exit 2, nothing sent): a classification given with a determination
+ * that it does not allow, and on the Defender XDR API a classification or determination Unknown, which its PATCH does
+ * not take (api-update-incidents.md: TruePositive, InformationalExpectedActivity and FalsePositive only).
+ */
+export function checkRequest(request: UpdateRequest, flavor: ApiFlavor): void {
+  if (request.classification !== undefined && request.determination !== undefined) checkDetermination(request.classification, request.determination);
+  if (flavor === 'defender' && (request.classification === 'unknown' || request.determination === 'unknown')) {
+    throw invalidInput(
+      `Classification '${label('unknown')}' (no classification) cannot be set through the Defender XDR API, which takes ${(['truePositive', 'informationalExpectedActivity', 'falsePositive'] as const).map(label).join('; ')}; clear a classification through Microsoft Graph.`,
+    );
+  }
+}
+
+/** Runs a check that needs the incident as it is: its INVALID_INPUT came after a request (the read), so exit 1. */
+function afterRead(check: () => void): void {
+  try {
+    check();
+  } catch (err) {
+    if (err instanceof ActionError && err.code === 'INVALID_INPUT') throw invalidInputAfterRequest(err.message);
+    throw err;
+  }
+}
+
+const addedTags = (current: Incident, tags: readonly string[] | undefined): string[] => {
+  const have = new Set(current.customTags.map((t) => t.toLowerCase()));
+  const out: string[] = [];
+  for (const t of tags ?? []) {
+    if (have.has(t.toLowerCase())) continue;
+    have.add(t.toLowerCase());
+    out.push(t);
+  }
+  return out;
+};
+
+/** What the request changes on `current` (read just before); a request that changes nothing has an empty plan. */
 export function planUpdate(current: Incident, request: UpdateRequest): UpdatePlan {
   const change: IncidentChange = {};
   const summary: string[] = [];
   const classification = (request.classification ?? current.classification) as Classification;
 
-  if (request.determination !== undefined) {
-    // a determination without a classification is checked against the incident's current classification
-    checkDetermination(classification, request.determination);
-  } else if (request.classification !== undefined && request.classification !== current.classification && current.determination !== 'unknown') {
-    const allowed = DETERMINATIONS_BY_CLASSIFICATION[request.classification] ?? [];
-    if (!(allowed as readonly string[]).includes(current.determination)) {
-      throw invalidInput(
-        `Classification '${label(request.classification)}' does not allow the incident's current determination '${label(current.determination)}'; give a determination too: ${allowed.map(label).join(', ')}.`,
-      );
+  afterRead(() => {
+    if (request.determination !== undefined) {
+      // a determination without a classification is checked against the incident's current classification
+      checkDetermination(classification, request.determination);
+    } else if (request.classification !== undefined && request.classification !== current.classification && current.determination !== 'unknown') {
+      const allowed = DETERMINATIONS_BY_CLASSIFICATION[request.classification] ?? [];
+      if (!(allowed as readonly string[]).includes(current.determination)) {
+        throw invalidInput(
+          `Classification '${label(request.classification)}' does not allow the incident's current determination '${label(current.determination)}'; give a determination too: ${allowed.map(label).join(', ')}.`,
+        );
+      }
     }
-  }
+  });
 
   if (request.status !== undefined && request.status !== current.status) {
     change.status = request.status;
@@ -56,16 +99,60 @@ export function planUpdate(current: Incident, request: UpdateRequest): UpdatePla
     change.assignedTo = request.assignedTo;
     summary.push(`assigned to ${request.assignedTo}`);
   }
-  if (request.tags?.length) {
-    const have = new Set(current.customTags.map((t) => t.toLowerCase()));
-    const added = [...new Set(request.tags)].filter((t) => !have.has(t.toLowerCase()));
-    if (added.length) {
-      change.customTags = [...current.customTags, ...added];
-      summary.push(`tags ${added.map((t) => `+${t}`).join(', ')}`);
-    }
+  const added = addedTags(current, request.tags);
+  if (added.length) {
+    change.customTags = [...current.customTags, ...added];
+    summary.push(`tags ${added.map((t) => `+${t}`).join(', ')}`);
   }
-  if (summary.length === 0) {
-    throw invalidInput(`Incident ${current.id} already is as asked (status ${label(current.status)}, classification ${label(current.classification)}, determination ${label(current.determination)}, assigned to ${current.assignedTo ?? 'nobody'}); nothing to update.`);
+  return { change, summary, addedTags: added };
+}
+
+/** The incident's fields as a sentence: "status Resolved, classification True Positive, ...". */
+export const describeIncident = (i: Incident): string =>
+  `status ${label(i.status)}, classification ${label(i.classification)}, determination ${label(i.determination)}, assigned to ${i.assignedTo ?? 'nobody'}`;
+
+export interface UpdateReport {
+  /** what Microsoft's answer shows changed, in its values: "status Resolved", "tags +vip" */
+  changes: string[];
+  /** what was asked and the answer does not show: "status Resolved (the answer shows Active)" */
+  missing: string[];
+  /** a merge the answer shows: it is about another incident, or shows this one redirected into another */
+  merge?: string;
+}
+
+/**
+ * What Microsoft's answer to the PATCH shows: each change asked for, in the answer's own values, or, where the answer
+ * does not show it, what it shows instead; and a merge (the answer is another incident, or shows the incident
+ * redirected into another one, as a merged incident is: status Redirected and redirectIncidentId).
+ */
+export function reportUpdate(id: string, plan: UpdatePlan, answer: Incident): UpdateReport {
+  const { change } = plan;
+  const changes: string[] = [];
+  const missing: string[] = [];
+  const field = (name: string, asked: string, shown: string): void => {
+    if (asked === shown) changes.push(`${name} ${shown}`);
+    else missing.push(`${name} ${asked} (the answer shows ${shown})`);
+  };
+  if (change.status !== undefined) field('status', label(change.status), label(answer.status));
+  if (change.classification !== undefined && plan.summary.some((s) => s.startsWith('classification '))) field('classification', label(change.classification), label(answer.classification));
+  if (change.determination !== undefined) field('determination', label(change.determination), label(answer.determination));
+  if (change.assignedTo !== undefined) {
+    if (change.assignedTo === answer.assignedTo) changes.push(`assigned to ${answer.assignedTo}`);
+    else missing.push(`assigned to ${change.assignedTo} (the answer shows ${answer.assignedTo === null || answer.assignedTo === '' ? 'nobody' : answer.assignedTo})`);
   }
-  return { change, summary };
+  if (plan.addedTags.length) {
+    const shown = new Set(answer.customTags.map((t) => t.toLowerCase()));
+    const present = plan.addedTags.filter((t) => shown.has(t.toLowerCase()));
+    const absent = plan.addedTags.filter((t) => !shown.has(t.toLowerCase()));
+    if (present.length) changes.push(`tags ${present.map((t) => `+${t}`).join(', ')}`);
+    if (absent.length) missing.push(`tags ${absent.map((t) => `+${t}`).join(', ')} (the answer does not show ${absent.length === 1 ? 'it' : 'them'})`);
+  }
+  const report: UpdateReport = { changes, missing };
+  if (answer.id !== id) {
+    report.merge = `Microsoft answered with incident ${answer.id}, not ${id}: incident ${id} may have been merged into it`;
+  } else if (answer.status === 'redirected' || answer.redirectIncidentId !== null) {
+    const into = answer.redirectIncidentId;
+    report.merge = `Microsoft's answer shows incident ${id} merged into ${into === null ? 'another incident' : `incident ${into}`} (status ${label(answer.status)}); the merged case is ${into === null ? 'that incident' : `incident ${into}`}`;
+  }
+  return report;
 }

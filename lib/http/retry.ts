@@ -32,13 +32,26 @@ export const DEFAULT_RETRY: Pick<RetryOptions, 'maxAttempts' | 'baseDelayMs' | '
   reserveMs: 1_000,
 };
 
-/** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
+/** The start of an HTTP date in any of the three forms RFC 9110 §5.6.7 asks a recipient to read (IMF-fixdate
+ *  "Sun, 06 Nov 1994 08:49:37 GMT", RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT", asctime "Sun Nov  6 08:49:37 1994"):
+ *  a day name. Date.parse alone reads "2, 3" or "-5" as dates long past. */
+const HTTP_DATE = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s/i;
+
+/**
+ * Retry-After as milliseconds: delta-seconds or an HTTP date. Undefined, so that the back-off applies, when it is
+ * absent or unreadable, and when it asks for no wait at all: 0, a negative value, a list ("2, 3"), or a date that has
+ * passed. A service that throttles and says "now" would otherwise get every attempt within a moment.
+ */
 export function retryAfterMs(headers: Record<string, string>, now: number): number | undefined {
   const value = headers['retry-after']?.trim();
   if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
+  if (/^\d+(\.\d+)?$/.test(value)) {
+    const ms = Math.round(Number(value) * 1000);
+    return ms > 0 ? ms : undefined;
+  }
+  if (!HTTP_DATE.test(value)) return undefined;
   const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  return Number.isFinite(date) && date > now ? date - now : undefined;
 }
 
 /** Exponential back-off with full jitter between half and the whole of base * 2^(attempt-1), capped. */

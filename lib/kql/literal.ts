@@ -1,20 +1,16 @@
 // KQL literals and identifiers: the only place where a value becomes query text (issue 6; reference defender-api.md §5).
 
 import { ActionError, invalidInput } from '../runtime/errors';
+import { textProblem } from '../runtime/text';
 
 export type KqlLiteral = string & { readonly __kqlLiteral: true };
 
 /** Escapes of a double-quoted literal, as Kusto.Language's KustoFacts.GetDoubleQuotedStringLiteral writes them. */
 const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
-/** Characters refused rather than escaped: C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
- *  The server-side handling of \u/\x escapes is undocumented and Kusto.Language's own decoder of them is buggy
- *  (reference §5.4), so no escape is attempted. C1 (U+0080-U+009F, U+0085 being NEL) is refused too: no
- *  legitimate entity value carries one, and some readers treat NEL as a line break. */
-const REFUSED = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u2028\u2029]/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-const codePoint = (ch: string): string => `U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+// Characters refused rather than escaped: the input's one text rule (lib/runtime/text.ts): C0 and C1 controls, DEL,
+// and the Unicode line and paragraph separators, and lone surrogates. The server-side handling of \u/\x escapes is
+// undocumented and Kusto.Language's own decoder of them is buggy (reference §5.4), so no escape is attempted.
 
 /** How a message names what was wrong: `Parameter 'x'` for a parameter name, else the caller's own words. */
 export const subject = (param: string): string => (/^[a-z][a-z0-9_]*$/.test(param) ? `Parameter '${param}'` : param);
@@ -26,17 +22,8 @@ export const subject = (param: string): string => (/^[a-z][a-z0-9_]*$/.test(para
  */
 export function kqlString(value: string, param: string): KqlLiteral {
   if (typeof value !== 'string') throw new ActionError('INTERNAL', `kqlString: ${param} is not a string (${typeof value}).`);
-  const bad = REFUSED.exec(value);
-  if (bad) {
-    throw invalidInput(
-      `${subject(param)} contains the control character ${codePoint(bad[0])} at position ${bad.index + 1}, which cannot be put in a query; ` +
-        'remove it (tabs and line breaks are allowed).',
-    );
-  }
-  const lone = LONE_SURROGATE.exec(value);
-  if (lone) {
-    throw invalidInput(`${subject(param)} contains an unpaired UTF-16 surrogate (${codePoint(lone[0])}) at position ${lone.index + 1}; give valid Unicode text.`);
-  }
+  const problem = textProblem(value);
+  if (problem) throw invalidInput(`${subject(param)} ${problem}.`);
   return `"${value.replace(/[\\"\n\r\t]/g, (ch) => ESCAPES[ch])}"` as KqlLiteral;
 }
 

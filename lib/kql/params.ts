@@ -7,7 +7,8 @@ import { resolveTimeFrame } from './timeframe';
 
 export interface QueryFrameParams {
   table_names: string;
-  time_frame: string;
+  /** not given: Last Hour, or Custom when start_time or end_time is given (resolveTimeFrame) */
+  time_frame?: string;
   start_time?: string;
   end_time?: string;
   fields_to_return?: string;

@@ -30,16 +30,29 @@ export function parseTimeFrame(frame: string): TimeFrame {
 
 const blank = (s: string | undefined): boolean => s === undefined || s === null || s.trim() === '';
 
+/** The time frame when none is given and neither start_time nor end_time is. */
+export const DEFAULT_TIME_FRAME: TimeFrame = 'Last Hour';
+
 /**
  * The range a time frame covers, ending now for the fixed frames. Last Week = the last 7 days, Last Month = the last
  * 30 days. Custom: start_time required, end_time defaults to now, start strictly before end (both named in messages);
- * both accept what parseTimeInput does (ISO 8601 with a zone, a bare date, a relative span such as 7d). For the fixed
- * frames start_time and end_time are not used.
+ * both accept what parseTimeInput does (ISO 8601 with a zone, a bare date, a relative span such as 7d).
+ * No time frame given (undefined or blank): Custom when start_time or end_time is given, else Last Hour. A fixed
+ * frame given with start_time or end_time is refused naming them: the times would otherwise be ignored without a word.
  */
-export function resolveTimeFrame(frame: string, startTime: string | undefined, endTime: string | undefined, now: Date): { from: Date; to: Date } {
+export function resolveTimeFrame(frame: string | undefined, startTime: string | undefined, endTime: string | undefined, now: Date): { from: Date; to: Date } {
   if (!(now instanceof Date) || !Number.isFinite(now.getTime())) throw new ActionError('INTERNAL', 'resolveTimeFrame: now is not a date.');
-  const tf = parseTimeFrame(frame);
-  if (tf !== 'Custom') return { from: new Date(now.getTime() - SPANS[tf]), to: new Date(now.getTime()) };
+  const times = [...(blank(startTime) ? [] : ['start_time']), ...(blank(endTime) ? [] : ['end_time'])];
+  const tf = blank(frame) ? (times.length ? 'Custom' : DEFAULT_TIME_FRAME) : parseTimeFrame(frame as string);
+  if (tf !== 'Custom') {
+    if (times.length) {
+      throw invalidInput(
+        `Parameter${times.length > 1 ? 's' : ''} ${times.map((t) => `'${t}'`).join(' and ')} ${times.length > 1 ? 'apply' : 'applies'} only to time frame Custom, but 'time_frame' is ${tf}; ` +
+          `set 'time_frame' to Custom (or leave it empty) to search between the times, or leave ${times.length > 1 ? 'them' : 'it'} empty to search the ${tf.toLowerCase()}.`,
+      );
+    }
+    return { from: new Date(now.getTime() - SPANS[tf]), to: new Date(now.getTime()) };
+  }
   if (blank(startTime)) {
     throw invalidInput("Parameter 'start_time' is required when 'time_frame' is Custom; give an ISO 8601 time such as 2024-05-01T00:00:00Z, a date, or a span back from now such as 7d.");
   }

@@ -6,24 +6,25 @@ import { invalidInput } from './errors';
 export const ENTITY_TYPES = ['ADDRESS', 'HOSTNAME', 'USERUNIQNAME', 'FILEHASH', 'DestinationURL', 'EMAILADDRESS'] as const;
 export type EntityType = (typeof ENTITY_TYPES)[number];
 
-const ALIASES: Readonly<Record<string, EntityType>> = {
-  address: 'ADDRESS',
-  ip: 'ADDRESS',
-  hostname: 'HOSTNAME',
-  host: 'HOSTNAME',
-  useruniqname: 'USERUNIQNAME',
-  user: 'USERUNIQNAME',
-  filehash: 'FILEHASH',
-  hash: 'FILEHASH',
-  destinationurl: 'DestinationURL',
-  url: 'DestinationURL',
-  emailaddress: 'EMAILADDRESS',
-  email: 'EMAILADDRESS',
-};
+// Maps, not object literals: a name taken from the input ("constructor", "__proto__") must find nothing.
+const ALIASES: ReadonlyMap<string, EntityType> = new Map<string, EntityType>([
+  ['address', 'ADDRESS'],
+  ['ip', 'ADDRESS'],
+  ['hostname', 'HOSTNAME'],
+  ['host', 'HOSTNAME'],
+  ['useruniqname', 'USERUNIQNAME'],
+  ['user', 'USERUNIQNAME'],
+  ['filehash', 'FILEHASH'],
+  ['hash', 'FILEHASH'],
+  ['destinationurl', 'DestinationURL'],
+  ['url', 'DestinationURL'],
+  ['emailaddress', 'EMAILADDRESS'],
+  ['email', 'EMAILADDRESS'],
+]);
 
 /** The canonical type of an entity type name or alias (case-insensitive), or undefined. */
 export function canonicalEntityType(name: string): EntityType | undefined {
-  return ALIASES[name.trim().toLowerCase()];
+  return ALIASES.get(name.trim().toLowerCase());
 }
 
 // RFC 5322 is looser; this is what mailboxes look like in practice: local@domain.tld, no spaces.
@@ -57,17 +58,17 @@ export type ScopeSpec =
   | { kind: 'external' }
   | { kind: 'types'; types: ReadonlySet<EntityType> };
 
-const NAMED_SCOPES: Readonly<Record<string, ScopeSpec>> = {
-  allentities: { kind: 'all' },
-  suspiciousentities: { kind: 'suspicious' },
-  internalentities: { kind: 'internal' },
-  externalentities: { kind: 'external' },
-};
+const NAMED_SCOPES: ReadonlyMap<string, ScopeSpec> = new Map<string, ScopeSpec>([
+  ['allentities', { kind: 'all' }],
+  ['suspiciousentities', { kind: 'suspicious' }],
+  ['internalentities', { kind: 'internal' }],
+  ['externalentities', { kind: 'external' }],
+]);
 
 const SCOPE_HELP = `valid: All entities, Suspicious entities, Internal entities, External entities, or a comma-separated list of entity types (${ENTITY_TYPES.join(', ')}; aliases IP, HOST, USER, HASH, URL, EMAIL)`;
 
 export function parseScope(raw: string): ScopeSpec {
-  const named = NAMED_SCOPES[raw.replace(/\s+/g, '').toLowerCase()];
+  const named = NAMED_SCOPES.get(raw.replace(/\s+/g, '').toLowerCase());
   if (named) return named;
   const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
   if (names.length === 0) throw invalidInput(`Parameter 'scope' is empty; ${SCOPE_HELP}.`);
@@ -112,12 +113,15 @@ export interface ResolvedEntities {
  */
 export function resolveEntities(targets: readonly TargetEntity[], scopeRaw: string, supported: readonly EntityType[] | undefined): ResolvedEntities {
   const scope = parseScope(scopeRaw);
+  // a blank identifier is refused by every action, those that do not work on entities too (README)
+  targets.forEach((target, index) => {
+    if (target.Identifier.trim() === '') throw invalidInput(`target_entities[${index}].Identifier is blank; give the entity's value, e.g. 10.0.0.5.`);
+  });
   const result: ResolvedEntities = { entities: [], skipped: [], duplicates: 0 };
   if (!supported) return result;
   const seen = new Set<string>();
-  targets.forEach((target, index) => {
+  targets.forEach((target) => {
     const identifier = target.Identifier.trim();
-    if (identifier === '') throw invalidInput(`target_entities[${index}].Identifier is blank; give the entity's value, e.g. 10.0.0.5.`);
     const type = canonicalEntityType(target.EntityType);
     if (!type) {
       // an unknown type is in scope only for the scopes that do not name types

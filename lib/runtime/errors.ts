@@ -34,20 +34,30 @@ export class ActionError extends Error {
     return isBranded(value, ACTION_ERROR);
   }
 
+  /** found after a request had gone to Microsoft (an input that only the incident as it is shows to be wrong): exit 1 */
+  readonly afterRequest: boolean;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; afterRequest?: boolean },
   ) {
-    super(message, options);
+    super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = 'ActionError';
+    this.afterRequest = options?.afterRequest === true;
   }
 }
 
-/** Exit code 2: bad input or configuration, found before anything was sent to Microsoft; 1: failed while running. */
-export function exitCodeFor(code: ErrorCode): 1 | 2 {
-  return code === 'INVALID_INPUT' || code === 'CONFIGURATION' ? 2 : 1;
+/**
+ * Exit code 2: bad input or configuration, found before anything was sent to Microsoft; 1: failed while running,
+ * and an input found wrong only after a request was sent (`afterRequest`: the code still says what was wrong).
+ */
+export function exitCodeFor(code: ErrorCode, afterRequest = false): 1 | 2 {
+  return !afterRequest && (code === 'INVALID_INPUT' || code === 'CONFIGURATION') ? 2 : 1;
 }
+
+/** INVALID_INPUT found only after a request went to Microsoft (exit 1, CONTRACT.md section 4). */
+export const invalidInputAfterRequest = (message: string): ActionError => new ActionError('INVALID_INPUT', message, { afterRequest: true });
 
 export const invalidInput = (message: string): ActionError => new ActionError('INVALID_INPUT', message);
 export const configurationError = (message: string): ActionError => new ActionError('CONFIGURATION', message);

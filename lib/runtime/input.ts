@@ -5,6 +5,9 @@ import { invalidInput } from './errors';
 
 /** An input larger than this is refused rather than read into memory. */
 export const MAX_INPUT_BYTES = 16 * 1024 * 1024;
+/** How deep arrays and objects may nest in the input: far past anything an engine sends (an entity's
+ *  AdditionalProperties, a daemon's state), and far from where the recursion of a parser or a check runs out of stack. */
+export const MAX_INPUT_DEPTH = 64;
 
 export type InputSource = { kind: 'stdin' } | { kind: 'file'; path: string };
 
@@ -25,9 +28,63 @@ export function parseArgs(argv: readonly string[]): InputSource {
   return source;
 }
 
-/** Parses the input text: empty is {}; anything but a JSON object is refused. */
+/** How deep the JSON text nests (brackets and braces outside strings), counted without parsing: one pass, no recursion. */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
+/** The input's bytes as text: UTF-8, and nothing else (a byte that is not UTF-8 is refused, never replaced). */
+export function decodeInput(bytes: Uint8Array, where: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    throw invalidInput(`The input on ${where} is not valid UTF-8${at === undefined ? '' : ` (byte ${at + 1} of ${bytes.length})`}; send the JSON encoded as UTF-8.`);
+  }
+}
+
+/** Where decoding first fails: the shortest prefix that does not decode (an unfinished sequence at its end is not
+ *  yet a failure) ends at that byte. Failing is monotone in the prefix length, so a binary search finds it. */
+function firstInvalidUtf8(bytes: Uint8Array): number | undefined {
+  const decodes = (length: number): boolean => {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, length), { stream: true });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (decodes(bytes.length)) return undefined; // only the end is unfinished
+  let lo = 1;
+  let hi = bytes.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (decodes(mid)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/** Parses the input text: empty is {}; anything but a JSON object is refused, and so is one nested too deep. */
 export function parseInputText(text: string, where: string): Record<string, unknown> {
   if (text.trim() === '') return {};
+  const depth = nestingDepth(text);
+  if (depth > MAX_INPUT_DEPTH) {
+    throw invalidInput(`The input on ${where} nests arrays and objects ${depth} levels deep; at most ${MAX_INPUT_DEPTH} are taken. Give one JSON object keyed by parameter names.`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(text.replace(/^\uFEFF/, ''));
@@ -49,7 +106,7 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
     if (size > MAX_INPUT_BYTES) throw invalidInput(`The input on stdin is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MB.`);
     chunks.push(buf);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return decodeInput(Buffer.concat(chunks), 'stdin');
 }
 
 /** Reads the raw input object: from the --input file, else stdin; a terminal or an empty stdin is {}. */
@@ -63,7 +120,8 @@ export async function readRawInput(source: InputSource, stdin: NodeJS.ReadStream
     }
     if (!stat.isFile()) throw invalidInput(`--input ${JSON.stringify(source.path)} is not a file.`);
     if (stat.size > MAX_INPUT_BYTES) throw invalidInput(`--input file ${JSON.stringify(source.path)} is larger than ${MAX_INPUT_BYTES / 1024 / 1024} MB.`);
-    return parseInputText(fs.readFileSync(source.path, 'utf8'), `--input file ${JSON.stringify(source.path)}`);
+    const where = `--input file ${JSON.stringify(source.path)}`;
+    return parseInputText(decodeInput(fs.readFileSync(source.path), where), where);
   }
   if (stdin.isTTY) return {};
   return parseInputText(await readAll(stdin), 'stdin');

@@ -107,7 +107,7 @@ export async function main<Input, Result>(definition: ActionDefinition<Input, Re
 
   process.on('uncaughtException', (err) => void fail(err));
   process.on('unhandledRejection', (err) => void fail(err));
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const) {
     process.once(signal, () => {
       controller.abort(new ActionError('TIMEOUT', `stopped by ${signal}`));
       void fail(new ActionError('TIMEOUT', `The run was stopped by ${signal} before it finished; nothing was handed over.`));

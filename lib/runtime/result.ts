@@ -32,7 +32,7 @@ export function failure(actionName: string, err: unknown): { envelope: ActionRes
       json_result: {},
       error: { code, message },
     },
-    exitCode: exitCodeFor(code),
+    exitCode: exitCodeFor(code, err instanceof ActionError && err.afterRequest),
   };
 }
 

@@ -6,9 +6,14 @@
 // - a parameter marked "x-dropdown" accepts a one-element list of strings (["DESC"] is "DESC");
 // - a string with an enum accepts any case of a member ("desc" is "DESC");
 // - "" for a number, boolean or drop-down parameter counts as not given (engines send blank optional fields as "").
+//
+// Then the text rule (text.ts) over every text parameter, of every action: no control character but tab and line
+// breaks, no lone surrogate; a list parameter marked "x-list" ({"maxItems", "maxItemLength"}) is bounded item by item.
+// Lengths are the schemas' maxLength, which codegen sets for an action's text parameters that give none.
 
 import type { ActionSpec, ValidationError } from '../generated/spec';
 import { invalidInput } from './errors';
+import { splitList, textProblem } from './text';
 
 type Schema = Record<string, unknown>;
 type Json = unknown;
@@ -199,9 +204,67 @@ export function describeErrors(errors: readonly ValidationError[], data: Json, s
   return [...new Set(messages)].join(' ');
 }
 
+/** The length of a text as JSON Schema's maxLength counts it: in code points (a surrogate pair is one). */
+function codePoints(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
+
+/** A list parameter's bounds ("x-list" in its schema): how many items at most, and how long each may be. */
+interface ListBounds {
+  maxItems?: number;
+  maxItemLength?: number;
+}
+
+/**
+ * The text rule over the parameters: each string parameter, and each string of a list of strings, is checked with
+ * textProblem; a string parameter with "x-list" has its items counted and measured. One message per problem.
+ */
+export function textProblems(data: Record<string, Json>, schema: Schema): string[] {
+  const props = (schema['properties'] ?? {}) as Record<string, Schema>;
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(data)) {
+    if (!Object.hasOwn(props, key)) continue;
+    const prop = resolveRef(props[key]!, schema);
+    const path = `/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (typeof value === 'string') {
+      const problem = textProblem(value);
+      if (problem) out.push(`${subject(path)} ${problem}.`);
+      const bounds = prop['x-list'] as ListBounds | undefined;
+      const max = prop['maxLength'];
+      // a text over its length limit is reported by that alone
+      if (bounds && !(typeof max === 'number' && codePoints(value) > max)) {
+        const items = splitList(value);
+        if (bounds.maxItems !== undefined && items.length > bounds.maxItems) out.push(`${subject(path)} has ${items.length} items; give at most ${bounds.maxItems}.`);
+        const long = bounds.maxItemLength === undefined ? undefined : items.find((item) => codePoints(item) > bounds.maxItemLength!);
+        if (long !== undefined) out.push(`${subject(path)} has an item of ${codePoints(long)} characters (${render(long)}); each may have at most ${bounds.maxItemLength}.`);
+      }
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => {
+        const problem = typeof item === 'string' ? textProblem(item) : undefined;
+        if (problem) out.push(`${subject(`${path}/${i}`)} ${problem}.`);
+      });
+    }
+  }
+  return out;
+}
+
 /** Coerces and validates the raw input for an action; throws INVALID_INPUT naming every problem. */
 export function validateInput<Input>(spec: ActionSpec<Input>, raw: Record<string, Json>): Input {
   const data = coerceInput(raw, spec.inputSchema);
-  if (!spec.validate(data)) throw invalidInput(describeErrors(spec.validate.errors ?? [], data, spec.inputSchema));
+  const valid = spec.validate(data);
+  const problems = textProblems(data, spec.inputSchema);
+  if (!valid || problems.length) {
+    const described = valid ? '' : describeErrors(spec.validate.errors ?? [], data, spec.inputSchema);
+    throw invalidInput([described, ...problems].filter(Boolean).join(' '));
+  }
   return data as Input;
 }

@@ -157,6 +157,25 @@ describe('Incidents Daemon against the emulator', function () {
         expect(em.requests(since).filter((r) => !r.path.startsWith('/_emulator'))).to.deep.equal([]);
       });
 
+      it('refuses states it never writes: {}, from the future, high before from (exit 2, no request)', async () => {
+        const state = emulator.freshState();
+        const since = emulator.lastSeq();
+        const future = new Date(Date.now() + 3 * 3600_000).toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
+        const cases: Array<[unknown, RegExp]> = [
+          [{}, /\(an empty object\)/],
+          [{ version: 1, field: 'lastUpdateDateTime', from: future, high: future, seen: {} }, /\(from .* is in the future/],
+          [{ version: 1, field: 'lastUpdateDateTime', from: '2026-01-02T00:00:00.0000000Z', high: '2026-01-01T00:00:00.0000000Z', seen: {} }, /\(high 2026-01-01T00:00:00\.0000000Z is before from 2026-01-02T00:00:00\.0000000Z\)/],
+        ];
+        for (const [cp, why] of cases) {
+          const r = await daemon(envOf(flavor, state), { state: cp });
+          expect(r.code, JSON.stringify(cp)).to.equal(2);
+          expect(r.result['error']['code']).to.equal('INVALID_INPUT');
+          expect(r.result['error']['message']).to.match(/^Parameter 'state' is not a checkpoint of this daemon /).and.to.match(why);
+          expect(r.result).not.to.have.property('state');
+        }
+        expect(em.requests(since).filter((r) => !r.path.startsWith('/_emulator'))).to.deep.equal([]);
+      });
+
       it('takes only the statuses and the minimum severity asked for', async () => {
         const state = emulator.freshState();
         const r = await daemon(envOf(flavor, state), { first_fetch: '90d', max_incidents_per_run: '1000', statuses: 'Active, In Progress', min_severity: 'Medium' });

@@ -245,6 +245,22 @@ describe('Advanced hunting against the emulator', function () {
           expect(em.requests(seq)).to.deep.equal([]);
         });
 
+        it('start_time or end_time with a fixed time frame: INVALID_INPUT naming both, exit 2, nothing sent', async () => {
+          const seq = lastSeq();
+          const r = await query({ table_names: 'DeviceInfo', query: where, time_frame: 'Last Hour', start_time: '2d' });
+          expectFailure(r, 'INVALID_INPUT', /^Parameter 'start_time' applies only to time frame Custom, but 'time_frame' is Last Hour; set 'time_frame' to Custom/, 2);
+          const both = await entityQuery({ table_names: 'DeviceInfo', time_frame: 'Last Week', start_time: '2d', end_time: '1d', target_entities: [{ Identifier: 'pc01', EntityType: 'HOSTNAME' }] });
+          expectFailure(both, 'INVALID_INPUT', /^Parameters 'start_time' and 'end_time' apply only to time frame Custom, but 'time_frame' is Last Week/, 2);
+          expect(em.requests(seq)).to.deep.equal([]);
+        });
+
+        it('no time frame with start_time: the range asked for (Custom); no time frame and no times: Last Hour', async () => {
+          const json = expectCompleted(await query({ table_names: 'DeviceInfo', query: where, start_time: '2d', time_frame: '' }));
+          expect(names(json)).to.deep.equal(['age-30m', 'age-3h', 'age-12h']);
+          const hour = expectCompleted(await query({ table_names: 'DeviceInfo', query: where }));
+          expect(names(hour)).to.deep.equal(['age-30m']);
+        });
+
         it('sort_order ASC on Timestamp shows in the rows', async () => {
           const json = expectCompleted(await query({ table_names: 'DeviceInfo', query: where, time_frame: 'Last Month', sort_order: 'ASC' }));
           expect(names(json)).to.deep.equal(['age-20d', 'age-3d', 'age-12h', 'age-3h', 'age-30m']);

@@ -397,6 +397,10 @@ describe('Search Incidents and Get Incident against the emulator', function () {
           ['an updated range in the wrong order', { updated_from: '2026-02-01T00:00:00Z', updated_to: '2026-01-01' }, /'updated_from'.*must be before 'updated_to'/],
           ['max_results 0', { max_results: 0 }, /max_results/],
           ['max_results not a number', { max_results: 'lots' }, /max_results/],
+          ['a 20,000-character assigned_to', { assigned_to: 'a'.repeat(20_000) }, /^Parameter 'assigned_to' must have at most 320 characters; got 20000\.$/],
+          ['a 20,000-character status list', { status: 'active,'.repeat(2_858) }, /^Parameter 'status' must have at most 1024 characters; got 20006\.$/],
+          ['an assigned_to whose URL would pass 2,048 characters', { assigned_to: '事'.repeat(320) }, /^Searching incidents would need a request URL of [\d,]+ characters, more than the 2,048 this package sends .*; shorten 'assigned_to'/],
+          ['an assigned_to with a NUL', { assigned_to: 'a\u0000b@contoso.com' }, /^Parameter 'assigned_to' contains the control character U\+0000 at position 2/],
         ];
         for (const [what, input, message] of bad) {
           it(`refuses ${what} before any request (exit 2)`, async () => {
@@ -467,7 +471,7 @@ describe('Search Incidents and Get Incident against the emulator', function () {
           expectFailure(r, 'NOT_FOUND', /999999999/);
         });
 
-        for (const id of ['42; drop', '../x', '42/../43', '']) {
+        for (const id of ['42; drop', '../x', '42/../43', '', '0', '9223372036854775808']) {
           it(`refuses the id ${JSON.stringify(id)} before any request (exit 2)`, async () => {
             const seq = lastSeq();
             const r = await get(id);

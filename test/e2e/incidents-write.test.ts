@@ -214,11 +214,12 @@ describe('Update Incident and Add Comment To Incident against the emulator', fun
           expect(r.result['output_message']).to.equal(`Incident ${id} updated: tags +phish-campaign, +VIP.`);
           expect(r.result['json_result'].incident.customTags).to.deep.equal(['Existing', 'keep me', 'phish-campaign', 'VIP']);
           expect(otherView(id).tags).to.deep.equal(['Existing', 'keep me', 'phish-campaign', 'VIP']);
-          // tags it has already: nothing to change
+          // tags it has already: nothing to change, and a step run again does not fail
           const seq = lastSeq();
           const again = await update({ incident_id: id, tags: 'EXISTING, vip' });
-          expect(again.code).to.equal(2);
-          expectFailure(again, 'INVALID_INPUT', /already is as asked/);
+          expectCompleted(again);
+          expect(again.result['output_message']).to.match(/^Incident \d+ already is as asked .*; nothing had to change, so no update was sent\.$/);
+          expect(again.result['json_result'].changes).to.deep.equal([]);
           expect(patches(seq)).to.deep.equal([]);
         });
 
@@ -265,34 +266,36 @@ describe('Update Incident and Add Comment To Incident against the emulator', fun
             const r = await update({ incident_id: id, classification: 'Unknown', determination: 'unknown' });
             expect(r.code, r.stdout).to.equal(2);
             expectFailure(r, 'INVALID_INPUT', /^Classification 'Unknown' \(no classification\) cannot be set through the Defender XDR API, which takes True Positive; Informational, Expected Activity; False Positive; clear a classification through Microsoft Graph\.$/);
-            expect(patches(seq)).to.deep.equal([]);
+            expect(em.requests(seq), 'refused before the read').to.deep.equal([]);
             expect(otherView(id)).to.include({ classification: 'truePositive', determination: 'malware' });
           });
         }
 
-        it('refuses pairs that do not fit: exit 2 naming both and the allowed ones, and no PATCH', async () => {
+        it('refuses pairs that do not fit: exit 2 naming both and the allowed ones, before anything is sent', async () => {
           const id = newIncident({ classification: 'truePositive', determination: 'malware', status: 'active' });
           for (const [cls, det, c, detLabel] of INVALID_PAIRS) {
             const seq = lastSeq();
             const r = await update({ incident_id: id, status: 'Resolved', classification: cls, determination: det });
             expect(r.code, r.stdout).to.equal(2);
             expectFailure(r, 'INVALID_INPUT', new RegExp(`^Classification '${escape(label(c))}' does not allow determination '${escape(detLabel)}'.*; allowed: ${escape(allowedLabels(c))}`));
-            expect(patches(seq), `${cls} / ${det}`).to.deep.equal([]);
+            expect(em.requests(seq), `${cls} / ${det}`).to.deep.equal([]);
           }
           expect(otherView(id)).to.include({ status: inOther.status('active'), classification: inOther.classification('truePositive'), determination: inOther.determination('malware') });
         });
 
-        it('checks a determination given alone against the incident\'s current classification', async () => {
+        it('checks a determination given alone against the incident\'s current classification: after the read, so exit 1', async () => {
           const fp = newIncident({ classification: 'falsePositive', determination: 'notMalicious' });
           let seq = lastSeq();
           const bad = await update({ incident_id: fp, determination: 'Malware' });
-          expect(bad.code).to.equal(2);
+          expect(bad.code, 'the GET was sent').to.equal(1);
+          expect(apiRequests(seq).map((q) => q.method)).to.deep.equal(['GET']);
           expectFailure(bad, 'INVALID_INPUT', new RegExp(`^Classification 'False Positive' does not allow determination 'Malware'; allowed: ${escape(allowedLabels('falsePositive'))}`));
           expect(patches(seq)).to.deep.equal([]);
 
           const unclassified = newIncident();
           seq = lastSeq();
           const none = await update({ incident_id: unclassified, determination: 'Phishing' });
+          expect(none.code).to.equal(1);
           expectFailure(none, 'INVALID_INPUT', /^Classification 'Unknown' does not allow determination 'Phishing'; allowed: Unknown/);
           expect(patches(seq)).to.deep.equal([]);
 
@@ -309,7 +312,7 @@ describe('Update Incident and Add Comment To Incident against the emulator', fun
           const id = newIncident({ classification: 'truePositive', determination: 'malware' });
           const seq = lastSeq();
           const r = await update({ incident_id: id, classification: 'False Positive' });
-          expect(r.code).to.equal(2);
+          expect(r.code, 'found after the GET').to.equal(1);
           expectFailure(r, 'INVALID_INPUT', new RegExp(`^Classification 'False Positive' does not allow the incident's current determination 'Malware'; give a determination too: ${escape(allowedLabels('falsePositive'))}\\.$`));
           expect(patches(seq)).to.deep.equal([]);
           expect(otherView(id)).to.include({ classification: inOther.classification('truePositive'), determination: inOther.determination('malware') });
@@ -320,13 +323,85 @@ describe('Update Incident and Add Comment To Incident against the emulator', fun
           expect(otherView(other)).to.include({ classification: inOther.classification('informationalExpectedActivity'), determination: inOther.determination('other') });
         });
 
-        it('refuses an update that changes nothing (exit 2, no PATCH)', async () => {
+        it('completes an update that finds the incident already as asked (a step run again): result true, nothing sent but the read', async () => {
           const id = newIncident({ status: 'resolved', classification: 'truePositive', determination: 'phishing', assignedTo: 'me@contoso.com', customTags: ['t1'] });
+          const input = { incident_id: id, status: 'Resolved', classification: 'TruePositive', determination: 'phishing', assign_to: 'me@contoso.com', tags: 'T1' };
+          for (let time = 0; time < 2; time++) {
+            const seq = lastSeq();
+            const r = await update(input);
+            expectCompleted(r);
+            expect(r.result['output_message']).to.equal(`Incident ${id} already is as asked (status Resolved, classification True Positive, determination Phishing, assigned to me@contoso.com); nothing had to change, so no update was sent.`);
+            expect(r.result['json_result'].changes).to.deep.equal([]);
+            expect(r.result['json_result'].incident).to.include({ id, status: 'resolved', classification: 'truePositive', determination: 'phishing' });
+            expect(apiRequests(seq).map((q) => q.method)).to.deep.equal(['GET']);
+          }
+          // a playbook step run twice: the first changes, the second finds it done
+          const fresh = newIncident({ status: 'active' });
+          expect((await update({ incident_id: fresh, status: 'Resolved' })).result['output_message']).to.equal(`Incident ${fresh} updated: status Resolved.`);
+          const second = await update({ incident_id: fresh, status: 'Resolved' });
+          expectCompleted(second);
+          expect(second.result['output_message']).to.match(/already is as asked .*nothing had to change/);
+        });
+
+        it('says what Microsoft\'s answer shows, and a merge into another incident', async () => {
+          const target = newIncident({ status: 'active' });
+          const merged = newIncident({ status: 'active' });
+          em.updateIncident(merged, { redirectTo: target });
+          const r = await update({ incident_id: merged, assign_to: 'analyst@contoso.com' });
+          expectCompleted(r);
+          expect(r.result['output_message']).to.equal(
+            `Incident ${merged} updated: assigned to analyst@contoso.com. Microsoft's answer shows incident ${merged} merged into incident ${target} (status Redirected); the merged case is incident ${target}.`,
+          );
+          expect(r.result['json_result'].incident).to.include({ id: merged, status: 'redirected', redirectIncidentId: target });
+        });
+
+        it('takes an incident number with leading zeros as the number Microsoft writes', async () => {
+          const id = newIncident({ status: 'active' });
           const seq = lastSeq();
-          const r = await update({ incident_id: id, status: 'Resolved', classification: 'TruePositive', determination: 'phishing', assign_to: 'me@contoso.com', tags: 'T1' });
-          expect(r.code).to.equal(2);
-          expectFailure(r, 'INVALID_INPUT', new RegExp(`^Incident ${id} already is as asked \\(status Resolved, classification True Positive, determination Phishing, assigned to me@contoso\\.com\\); nothing to update\\.$`));
-          expect(patches(seq)).to.deep.equal([]);
+          const r = await update({ incident_id: `00${id}`, status: 'In Progress' });
+          expectCompleted(r);
+          expect(r.result['output_message']).to.equal(`Incident ${id} updated: status In Progress.`);
+          expect(apiRequests(seq).map((q) => q.path)).to.deep.equal([family.flavor === 'graph' ? `/v1.0/security/incidents/${id}` : `/api/incidents/${id}`, ownPatchPath(id)]);
+          const zero = await update({ incident_id: '0', status: 'In Progress' });
+          expect(zero.code).to.equal(2);
+          expectFailure(zero, 'INVALID_INPUT', /^Parameter 'incident_id' must be an incident number such as 42/);
+        });
+
+        it('refuses free text Microsoft would store before anything is sent: 10 MB, NUL, a lone surrogate, too many or too long tags', async () => {
+          const id = newIncident({ status: 'active' });
+          const cases: Array<[Record<string, unknown>, RegExp]> = [
+            [{ assign_to: 'x'.repeat(10 * 1024 * 1024) }, /^Parameter 'assign_to' must have at most 320 characters; got 10485760\.$/],
+            [{ tags: 't'.repeat(10 * 1024 * 1024) }, /^Parameter 'tags' must have at most 8000 characters; got 10485760\.$/],
+            [{ assign_to: 'bob\u0000@contoso.com' }, /^Parameter 'assign_to' contains the control character U\+0000 at position 4/],
+            [{ tags: 'ok, bad\uD800' }, /^Parameter 'tags' contains an unpaired UTF-16 surrogate \(U\+D800\) at position 8/],
+            [{ tags: Array.from({ length: 51 }, (_, i) => `t${i}`).join(',') }, /^Parameter 'tags' has 51 items; give at most 50\.$/],
+            [{ tags: `ok, ${'y'.repeat(129)}` }, /^Parameter 'tags' has an item of 129 characters/],
+          ];
+          for (const [input, message] of cases) {
+            const seq = lastSeq();
+            const r = await update({ incident_id: id, ...input });
+            expect(r.code, String(message)).to.equal(2);
+            expectFailure(r, 'INVALID_INPUT', message);
+            expect(em.requests(seq), String(message)).to.deep.equal([]);
+          }
+          expect(otherView(id)).to.include({ assignedTo: null });
+        });
+
+        it('refuses a blank entity identifier and an unknown scope named after Object.prototype, before anything is sent', async () => {
+          const id = newIncident({ status: 'active' });
+          const seq = lastSeq();
+          const blank = await update({ incident_id: id, status: 'Resolved', target_entities: [{ Identifier: '  ', EntityType: 'ADDRESS' }] });
+          expect(blank.code).to.equal(2);
+          expectFailure(blank, 'INVALID_INPUT', /^target_entities\[0\]\.Identifier is blank/);
+          for (const scope of ['constructor', '__proto__']) {
+            const r = await update({ incident_id: id, status: 'Resolved', scope });
+            expect(r.code, scope).to.equal(2);
+            expectFailure(r, 'INVALID_INPUT', new RegExp(`^Parameter 'scope' names '${scope}', which is not an entity type or scope`));
+          }
+          expect(em.requests(seq)).to.deep.equal([]);
+          // an entity whose type is such a name is passed over like any other unknown type
+          const odd = await update({ incident_id: id, status: 'Resolved', target_entities: [{ Identifier: 'x', EntityType: 'constructor' }] });
+          expectCompleted(odd);
         });
 
         it('refuses no fields at all and a bad status before anything is sent', async () => {
@@ -396,6 +471,28 @@ describe('Update Incident and Add Comment To Incident against the emulator', fun
           expect(second.result['output_message']).to.equal(`Comment added to incident ${id} (${before + 2} comments now).`);
         });
 
+        it('refuses a comment too long, with a NUL or a lone surrogate, before anything is sent', async () => {
+          const id = newIncident();
+          const cases: Array<[string, RegExp]> = [
+            ['c'.repeat(30_001), /^Parameter 'comment' must have at most 30000 characters; got 30001\.$/],
+            ['c'.repeat(10 * 1024 * 1024), /^Parameter 'comment' must have at most 30000 characters; got 10485760\.$/],
+            ['before\u0000after', /^Parameter 'comment' contains the control character U\+0000 at position 7/],
+            ['half \uDE00 an emoji', /^Parameter 'comment' contains an unpaired UTF-16 surrogate \(U\+DE00\) at position 6/],
+          ];
+          for (const [text, message] of cases) {
+            const seq = lastSeq();
+            const r = await comment({ incident_id: id, comment: text });
+            expect(r.code, String(message)).to.equal(2);
+            expectFailure(r, 'INVALID_INPUT', message);
+            expect(em.requests(seq)).to.deep.equal([]);
+          }
+          expect(otherView(id).comments).to.deep.equal([]);
+          // 30,000 characters with line breaks and tabs are taken
+          const long = `${'x'.repeat(29_990)}\n\tdone`;
+          expectCompleted(await comment({ incident_id: id, comment: long }));
+          expect(otherView(id).comments).to.deep.equal([long]);
+        });
+
         it('refuses an empty or blank comment before anything is sent', async () => {
           const id = newIncident();
           for (const text of ['', '   ', ' \n\t ']) {
@@ -414,7 +511,8 @@ describe('Update Incident and Add Comment To Incident against the emulator', fun
         });
 
         const notRepeated: Array<[string, Parameters<Emulator['addFault']>[0], string, RegExp]> = [
-          ['a reset connection', { kind: 'reset', count: 3 }, 'NETWORK', /./],
+          ['a reset connection', { kind: 'reset', count: 3 }, 'NETWORK', /its outcome is unknown: it may already be on incident \d+\. Look at the incident's comments before adding it again; it was not sent twice\.$/],
+          ['a truncated answer', { kind: 'truncate', count: 3 }, 'NETWORK', /closed before the whole answer .* its outcome is unknown: it may already be on incident \d+\./],
           ['a 504', { kind: 'status', status: 504, count: 3 }, 'API_ERROR', /504/],
         ];
         for (const [what, fault, code, message] of notRepeated) {

@@ -133,7 +133,7 @@ describe('the marketplace archive (npm run package)', function () {
 
   it('validates its manifest and compiles every action schema from the unpacked schemas alone', () => {
     const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
-    ajv.addVocabulary(['x-dropdown']);
+    ajv.addVocabulary(['x-dropdown', 'x-list']);
     for (const name of names.filter((n) => n.startsWith('schemas/'))) ajv.addSchema(readJson(path.join(dir, name)));
     const unpacked = readJson(path.join(dir, 'manifest/manifest.json')) as Manifest;
     const validate = ajv.getSchema(readJson(path.join(dir, 'manifest', unpacked.$schema)).$id)!;

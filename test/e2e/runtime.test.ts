@@ -95,6 +95,10 @@ describe('runtime end to end (built entries)', function () {
       ['a drop-down value outside its list', { input: { ...INPUT, mode: 'Shout' } }, /^Parameter 'mode' must be one of: Plain, Upper; got "Shout"\.$/],
       ['an entity without a type', { input: { ...INPUT, target_entities: [{ Identifier: 'x' }] } }, /^target_entities\[0\] is missing 'EntityType'\.$/],
       ['an unknown argument', { args: ['--verbose'], input: INPUT }, /^Unknown command-line argument "--verbose"/],
+      ['bytes that are not UTF-8', { input: Buffer.concat([Buffer.from('{"case_id":"c'), Buffer.from([0xc3, 0x28]), Buffer.from('","alert_group_identifiers":[],"message":"hi"}')]) }, /^The input on stdin is not valid UTF-8 \(byte 15 of \d+\); send the JSON encoded as UTF-8\.$/],
+      ['input nested thousands deep', { input: `{"case_id":"1","alert_group_identifiers":[],"message":"m","state":${'['.repeat(100_000)}${']'.repeat(100_000)}}` }, /^The input on stdin nests arrays and objects 100001 levels deep; at most 64 are taken/],
+      ['an entity type named constructor in the scope', { input: { ...INPUT, scope: 'constructor' } }, /^Parameter 'scope' names 'constructor', which is not an entity type or scope/],
+      ['a parameter with a control character', { input: { ...INPUT, message: 'bell\u0007' } }, /^Parameter 'message' contains the control character U\+0007 at position 5/],
       ['a missing --input file', { args: ['--input', '/no/such/input.json'], input: null }, /--input file "\/no\/such\/input\.json" cannot be read \(ENOENT\)/],
     ];
     for (const [what, options, message] of cases) {
@@ -157,7 +161,7 @@ describe('runtime end to end (built entries)', function () {
     expect(run.result['error']).to.deep.equal({ code: 'TIMEOUT', message: 'Echo did not finish within its 2 seconds.' });
   });
 
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const) {
     it(`answers ${signal} with one failed result and no state`, async () => {
       const run = await runEntry(ECHO, { input: { ...INPUT, sleep_ms: '10000' }, kill: { signal, afterLog: /Echo started/ } });
       expectValid(run);

@@ -24,3 +24,14 @@ export function syncActionErrorOf(code: ErrorCode, fn: () => unknown): string {
   }
   throw new Error(`expected an ActionError ${code}`);
 }
+
+/** The ActionError `fn` throws (anything else is rethrown; nothing thrown fails the test). */
+export function thrownActionError(fn: () => unknown): ActionError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ActionError) return err;
+    throw err;
+  }
+  throw new Error('expected an ActionError; nothing was thrown');
+}

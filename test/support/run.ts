@@ -16,7 +16,7 @@ export interface RunResult {
 }
 
 export interface RunOptions {
-  /** the input: an object (sent as JSON), a string (sent as is), or null (stdin closed at once) */
+  /** the input: an object (sent as JSON), a string or a Buffer (sent as is), or null (stdin closed at once) */
   input?: unknown;
   env?: Record<string, string | undefined>;
   args?: string[];
@@ -86,7 +86,7 @@ export function runEntry(entry: string, options: RunOptions = {}): Promise<RunRe
     child.stdin.on('error', () => undefined);
     if (options.input === null || options.input === undefined) child.stdin.end();
     else {
-      const text = typeof options.input === 'string' ? options.input : JSON.stringify(options.input);
+      const text = typeof options.input === 'string' || Buffer.isBuffer(options.input) ? options.input : JSON.stringify(options.input);
       if (options.slowInputMs) {
         child.stdin.write(text.slice(0, text.length >> 1));
         setTimeout(() => child.stdin.end(text.slice(text.length >> 1)), options.slowInputMs);
@@ -129,6 +129,8 @@ export function expectContract(run: RunResult): void {
   else {
     expect(parsed['status']).to.equal('failed');
     const code = (parsed['error'] as { code: string }).code;
-    expect(run.code).to.equal(code === 'INVALID_INPUT' || code === 'CONFIGURATION' ? 2 : 1);
+    // INVALID_INPUT found only after a request went out (an update checked against the incident it read) exits 1
+    if (code === 'INVALID_INPUT') expect([1, 2]).to.include(run.code);
+    else expect(run.code).to.equal(code === 'CONFIGURATION' ? 2 : 1);
   }
 }

@@ -12,7 +12,7 @@ export function validatorFor(file: string): ValidateFunction {
   let v = cache.get(abs);
   if (!v) {
     const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
-    ajv.addVocabulary(['x-dropdown']);
+    ajv.addVocabulary(['x-dropdown', 'x-list']);
     // relative $refs resolve against the file's $id; load the common schemas under their ids
     for (const common of ['common/context.schema.json', 'common/result.schema.json', 'common/incident.schema.json', 'common/hunting.schema.json']) {
       ajv.addSchema(JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas', common), 'utf8')));

@@ -31,9 +31,9 @@ export interface ExecuteEntityQueryInput {
    */
   table_names: string;
   /**
-   * Last Hour, Last 6 Hours, Last 24 Hours, Last Week (7 days), Last Month (30 days), or Custom (start_time required). On the Defender XDR API only the last 30 days are searched, whatever the time frame.
+   * Last Hour, Last 6 Hours, Last 24 Hours, Last Week (7 days), Last Month (30 days), or Custom (start_time required). Not given: Last Hour, or Custom when start_time or end_time is given; start_time and end_time with any other time frame are refused. On the Defender XDR API only the last 30 days are searched, whatever the time frame.
    */
-  time_frame: string;
+  time_frame?: string;
   /**
    * Custom time frame start: ISO 8601 (2026-05-01T00:00:00Z) or relative (7d).
    */

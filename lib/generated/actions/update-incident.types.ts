@@ -47,7 +47,7 @@ export interface UpdateIncidentInput {
    */
   assign_to?: string;
   /**
-   * Comma-separated tags to add to the incident's custom tags (its tags are kept).
+   * Comma-separated tags to add to the incident's custom tags (its tags are kept): at most 50, each at most 128 characters.
    */
   tags?: string;
 }

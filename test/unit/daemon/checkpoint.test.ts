@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { advance, floorMs, initialCheckpoint, MAX_STATE_BYTES, OVERLAP_MS, parseCheckpoint, seenKeys, stampOf, stampOfDate, versionKey, type Stamp } from '../../../lib/daemon/checkpoint';
+import { advance, floorMs, initialCheckpoint, MAX_CLOCK_SKEW_MS, MAX_STATE_BYTES, OVERLAP_MS, parseCheckpoint, seenKeys, stampOf, stampOfDate, versionKey, type Stamp } from '../../../lib/daemon/checkpoint';
 import { ActionError } from '../../../lib/runtime/errors';
+import { syncActionErrorOf } from '../../support/errors';
 import { prng } from '../../support/prng';
 
 const at = (iso: string): Stamp => stampOf(iso)!;
@@ -30,6 +31,35 @@ describe('daemon checkpoint', () => {
         expect((err as Error).message).to.match(/^Parameter 'state'/);
       }
     }
+  });
+
+  it('refuses states it never writes: {}, from or high in the future, high before from, versions before from', () => {
+    const now = new Date('2025-06-01T12:00:00Z');
+    const c = advance(initialCheckpoint('lastUpdateDateTime', new Date('2025-06-01T00:00:00Z')), [{ id: '7', at: at('2025-06-01T11:00:00.1234567Z') }], at('2025-06-01T11:00:00.1234567Z'));
+    expect(parseCheckpoint(JSON.parse(JSON.stringify(c)), 'state', now)).to.deep.equal(c);
+    const future = stampOfDate(new Date(now.getTime() + MAX_CLOCK_SKEW_MS + 1000));
+    const cases: Array<[unknown, RegExp]> = [
+      [{}, /\(an empty object\)/],
+      [{ ...c, from: future, high: future, seen: {} }, /\(from 2025-06-01T12:10:01\.0000000Z is in the future \(this machine's clock says 2025-06-01T12:00:00\.000Z\)\)/],
+      [{ ...c, high: future }, /\(high 2025-06-01T12:10:01\.0000000Z is in the future/],
+      [{ ...c, high: at('2025-06-01T08:00:00Z') }, /\(high 2025-06-01T08:00:00\.0000000Z is before from 2025-06-01T10:58:00\.1230000Z\)/],
+      [{ ...c, seen: { [at('2025-06-01T09:00:00Z')]: ['7'] } }, /\(seen remembers 2025-06-01T09:00:00\.0000000Z, before from\)/],
+    ];
+    for (const [bad, why] of cases) {
+      const msg = syncActionErrorOf('INVALID_INPUT', () => parseCheckpoint(bad, 'state', now));
+      expect(msg, JSON.stringify(bad)).to.match(/^Parameter 'state' is not a checkpoint of this daemon /).and.to.match(why);
+    }
+    // a little ahead of this clock (Microsoft's clock is not this one) is taken
+    const ahead = stampOfDate(new Date(now.getTime() + 60_000));
+    expect(parseCheckpoint({ ...c, high: ahead }, 'state', now).high).to.equal(ahead);
+  });
+
+  it('never writes high before from, even when an answer held a timestamp older than where reading started', () => {
+    const c0 = initialCheckpoint('lastUpdateDateTime', new Date('2025-06-01T10:00:00Z'));
+    const old = at('2025-06-01T09:00:00Z');
+    const c1 = advance(c0, [], old);
+    expect(c1.high! >= c1.from).to.equal(true);
+    expect(parseCheckpoint(JSON.parse(JSON.stringify(c1)), 'state', new Date('2025-06-01T12:00:00Z'))).to.deep.equal(c1);
   });
 
   it('trails the newest timestamp by the overlap and remembers only the versions since then', () => {

@@ -50,9 +50,28 @@ describe('retry policy', () => {
     expect(retryAfterMs({ 'retry-after': '0.5' }, 0)).to.equal(500);
     const now = Date.parse('2026-11-21T10:00:00Z');
     expect(retryAfterMs({ 'retry-after': 'Sat, 21 Nov 2026 10:00:30 GMT' }, now)).to.equal(30_000);
-    expect(retryAfterMs({ 'retry-after': 'Sat, 21 Nov 2026 09:00:00 GMT' }, now)).to.equal(0);
+    expect(retryAfterMs({ 'retry-after': 'Saturday, 21-Nov-26 10:00:02 GMT' }, now)).to.equal(2_000);
+    expect(retryAfterMs({ 'retry-after': 'Sat Nov 21 10:00:03 2026' }, now)).to.equal(3_000);
     expect(retryAfterMs({ 'retry-after': 'soon' }, now)).to.equal(undefined);
     expect(retryAfterMs({}, now)).to.equal(undefined);
+  });
+
+  it('takes a Retry-After that asks for no wait (0, -0, negative, a list, a date past or now) as no advice', () => {
+    const now = Date.parse('2026-11-21T10:00:00Z');
+    for (const v of ['0', '-0', '-5', '-1.5', '0.0', '0.0001', '2, 3', '1,2', '+3', '3s', 'Sat, 21 Nov 2026 09:00:00 GMT', 'Sat, 21 Nov 2026 10:00:00 GMT', '2026-11-21T11:00:00Z', '-1e3']) {
+      expect(retryAfterMs({ 'retry-after': v }, now), v).to.equal(undefined);
+    }
+  });
+
+  it('against a service that throttles with Retry-After: 0 (or -0, a negative, a list, a past date), the attempts keep to the back-off', async () => {
+    for (const value of ['0', '-0', '-3', '2, 3', 'Thu, 01 Jan 1970 00:00:00 GMT']) {
+      const h = harness([1, 2, 3, 4].map(() => res(429, { 'retry-after': value })).concat([res(200)]));
+      expect((await h.send(GET)).status, value).to.equal(200);
+      expect(h.sent, value).to.have.length(5);
+      // the back-off with random() = 0.5: 750, 1500, 3000, 6000 ms, not four waits of nothing
+      expect(h.waits, value).to.deep.equal([750, 1500, 3000, 6000]);
+      expect(h.waits.reduce((a, b) => a + b, 0), value).to.be.greaterThan(200);
+    }
   });
 
   it('backs off exponentially with jitter, capped', () => {

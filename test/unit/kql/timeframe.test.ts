@@ -16,8 +16,8 @@ describe('kql/timeframe', () => {
     };
     for (const [frame, from] of Object.entries(expected)) {
       expect(iso(resolveTimeFrame(frame, undefined, undefined, NOW)), frame).to.deep.equal([from, NOW.toISOString()]);
-      // start_time / end_time play no part outside Custom
-      expect(iso(resolveTimeFrame(frame, 'garbage', '2020-01-01', NOW)), frame).to.deep.equal([from, NOW.toISOString()]);
+      // blank times are not given
+      expect(iso(resolveTimeFrame(frame, '', '  ', NOW)), frame).to.deep.equal([from, NOW.toISOString()]);
     }
     expect(TIME_FRAMES).to.deep.equal(['Last Hour', 'Last 6 Hours', 'Last 24 Hours', 'Last Week', 'Last Month', 'Custom']);
   });
@@ -30,8 +30,26 @@ describe('kql/timeframe', () => {
     expect(parseTimeFrame('CUSTOM')).to.equal('Custom');
   });
 
-  it('refuses an unknown or empty frame, listing the valid ones', () => {
-    for (const f of ['Last Year', '', '  ', '7d']) {
+  it('start_time or end_time with a fixed frame is refused naming them (they would be ignored without a word)', () => {
+    expect(errorOf('INVALID_INPUT', () => resolveTimeFrame('Last Week', '7d', undefined, NOW))).to.equal(
+      "Parameter 'start_time' applies only to time frame Custom, but 'time_frame' is Last Week; set 'time_frame' to Custom (or leave it empty) to search between the times, or leave it empty to search the last week.",
+    );
+    expect(errorOf('INVALID_INPUT', () => resolveTimeFrame('last hour', 'garbage', '2020-01-01', NOW))).to.match(/^Parameters 'start_time' and 'end_time' apply only to time frame Custom, but 'time_frame' is Last Hour; /);
+    expect(errorOf('INVALID_INPUT', () => resolveTimeFrame('Last 24 Hours', undefined, '1d', NOW))).to.match(/^Parameter 'end_time' applies only/);
+  });
+
+  it('no time frame given: Last Hour, or Custom when start_time or end_time is given', () => {
+    for (const none of [undefined, '', '  ']) {
+      expect(iso(resolveTimeFrame(none, undefined, undefined, NOW))).to.deep.equal(['2024-06-15T11:00:00.000Z', NOW.toISOString()]);
+      expect(iso(resolveTimeFrame(none, '2024-06-01', '2024-06-02', NOW))).to.deep.equal(['2024-06-01T00:00:00.000Z', '2024-06-02T00:00:00.000Z']);
+      expect(iso(resolveTimeFrame(none, '7d', undefined, NOW))).to.deep.equal(['2024-06-08T12:00:00.000Z', NOW.toISOString()]);
+      // an end alone is Custom, which needs a start
+      expect(errorOf('INVALID_INPUT', () => resolveTimeFrame(none, undefined, '1d', NOW))).to.contain("Parameter 'start_time' is required");
+    }
+  });
+
+  it('refuses an unknown frame, listing the valid ones', () => {
+    for (const f of ['Last Year', '7d', 'constructor']) {
       const msg = errorOf('INVALID_INPUT', () => resolveTimeFrame(f, undefined, undefined, NOW));
       expect(msg).to.contain("Parameter 'time_frame'").and.contain('Last Hour, Last 6 Hours, Last 24 Hours, Last Week, Last Month, Custom');
     }

@@ -20,6 +20,8 @@ describe('entities and scope', () => {
     ];
     for (const [name, type] of cases) expect(canonicalEntityType(name), name).to.equal(type);
     for (const name of ['PROCESS', 'FILENAME', '', 'IPADDRESS']) expect(canonicalEntityType(name), name).to.equal(undefined);
+    // names of Object.prototype are names like any other: unknown
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__']) expect(canonicalEntityType(name), name).to.equal(undefined);
   });
 
   it('tells e-mail addresses from other strings', () => {
@@ -42,6 +44,11 @@ describe('entities and scope', () => {
     it('names what is not a type or a scope', () => {
       expect(invalid(() => parseScope('ADDRESS, PROCESS, Files'))).to.match(/Parameter 'scope' names 'PROCESS', 'Files', which are not an entity type or scope; valid: All entities/);
       expect(invalid(() => parseScope(' , '))).to.match(/Parameter 'scope' is empty/);
+    });
+    it('refuses names of Object.prototype like any unknown name', () => {
+      for (const name of ['constructor', '__proto__', 'toString', 'Constructor', 'ADDRESS, __proto__']) {
+        expect(invalid(() => parseScope(name)), name).to.match(/^Parameter 'scope' names '(constructor|__proto__|toString|Constructor)', which is not an entity type or scope/);
+      }
     });
   });
 
@@ -110,6 +117,17 @@ describe('entities and scope', () => {
 
     it('refuses a blank identifier, naming its place', () => {
       expect(invalid(() => resolveEntities([e('ADDRESS', '1.2.3.4'), e('ADDRESS', '  ')], 'All entities', ALL))).to.match(/^target_entities\[1\]\.Identifier is blank/);
+    });
+
+    it('refuses a blank identifier in every action, those that do not work on entities and out-of-scope ones too', () => {
+      expect(invalid(() => resolveEntities([e('ADDRESS', '1.2.3.4'), e('HOST', ' \t ')], 'All entities', undefined))).to.match(/^target_entities\[1\]\.Identifier is blank/);
+      expect(invalid(() => resolveEntities([e('PROCESS', '  ')], 'ADDRESS', ALL))).to.match(/^target_entities\[0\]\.Identifier is blank/);
+    });
+
+    it('treats an entity type named after Object.prototype as unknown: passed over, never a type', () => {
+      const r = resolveEntities([e('constructor', 'x'), e('__proto__', 'y'), e('ADDRESS', '1.2.3.4')], 'All entities', ALL);
+      expect(r.entities.map((x) => x.identifier)).to.deep.equal(['1.2.3.4']);
+      expect(r.skipped.map((x) => [x.EntityType, x.status])).to.deep.equal([['constructor', 'skipped'], ['__proto__', 'skipped']]);
     });
 
     it('keeps the engine\'s entity object for the action', () => {

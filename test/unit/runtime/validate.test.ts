@@ -2,6 +2,13 @@ import { expect } from 'chai';
 import { syncActionErrorOf } from '../../support/errors';
 import { coerceInput, validateInput } from '../../../lib/runtime/validate';
 import { spec } from '../../fixtures/pkg/lib/generated/actions/echo.spec';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { repoRoot } from '../../support/paths';
+import { spec as updateSpec } from '../../../lib/generated/actions/update-incident.spec';
+import { spec as commentSpec } from '../../../lib/generated/actions/add-comment-to-incident.spec';
+import { spec as searchSpec } from '../../../lib/generated/actions/search-incidents.spec';
+import { spec as customQuerySpec } from '../../../lib/generated/actions/execute-custom-query.spec';
 
 const BASE = { case_id: '42', alert_group_identifiers: [], message: 'hi' };
 
@@ -74,5 +81,68 @@ describe('input validation (precompiled validator + coercion)', () => {
   it('is not fooled by keys on the prototype chain', () => {
     expect(invalid({ ...BASE, constructor: 'x', toString: 'y' })).to.match(/^Unknown parameters 'constructor', 'toString'/);
     expect(invalid(JSON.parse('{"case_id":"1","alert_group_identifiers":[],"message":"m","__proto__":{"count":9}}'))).to.match(/^Unknown parameter '__proto__'/);
+  });
+
+  describe('one text rule for every text parameter of every action', () => {
+    const UPDATE = { case_id: '42', alert_group_identifiers: [], incident_id: '7' };
+    const invalidFor = (sp: Parameters<typeof validateInput>[0], raw: Record<string, unknown>): string => syncActionErrorOf('INVALID_INPUT', () => validateInput(sp, raw));
+
+    it('refuses control characters (tab and line breaks allowed) and lone surrogates, naming the parameter and the place', () => {
+      for (const [c, where] of [['\u0000', 'U+0000'], ['\u0007', 'U+0007'], ['\u001B', 'U+001B'], ['\u007F', 'U+007F'], ['\u0085', 'U+0085'], ['\u2028', 'U+2028']]) {
+        expect(invalidFor(updateSpec, { ...UPDATE, assign_to: `bob${c}@contoso.com` })).to.equal(
+          `Parameter 'assign_to' contains the control character ${where} at position 4; remove it (tabs and line breaks are allowed).`,
+        );
+      }
+      expect(invalidFor(commentSpec, { ...UPDATE, comment: 'half an emoji \uD83D' })).to.equal("Parameter 'comment' contains an unpaired UTF-16 surrogate (U+D83D) at position 15; give valid Unicode text.");
+      expect(invalidFor(updateSpec, { ...UPDATE, tags: 'a,\uDE00b' })).to.match(/^Parameter 'tags' contains an unpaired UTF-16 surrogate \(U\+DE00\) at position 3/);
+      expect(invalidFor(searchSpec, { case_id: '1', alert_group_identifiers: [], assigned_to: 'x\u0000' })).to.match(/^Parameter 'assigned_to' contains the control character U\+0000/);
+      // the context too, and the strings of a list
+      expect(invalid({ ...BASE, case_id: 'c\u0001' })).to.match(/^Parameter 'case_id' contains the control character U\+0001 at position 2/);
+      expect(invalid({ ...BASE, alert_group_identifiers: ['ok', 'b\u0000d'] })).to.match(/^alert_group_identifiers\[1\] contains the control character U\+0000 at position 2/);
+      // what is allowed: tabs, line breaks, any valid Unicode, a surrogate pair
+      const ok = validateInput(commentSpec, { ...UPDATE, comment: 'line one\r\n\tline two — 事件 😀 "quotes" \\ %00' });
+      expect(ok.comment).to.equal('line one\r\n\tline two — 事件 😀 "quotes" \\ %00');
+    });
+
+    it('names every problem at once: the schema\'s and the text rule\'s', () => {
+      expect(invalidFor(updateSpec, { ...UPDATE, status: 5, assign_to: 'a\u0000' })).to.equal("Parameter 'status' must be a string; got 5. Parameter 'assign_to' contains the control character U+0000 at position 2; remove it (tabs and line breaks are allowed).");
+    });
+
+    it('bounds each text by Microsoft\'s limits or the package\'s: assign_to 320, a comment 30,000, a query 100,000', () => {
+      expect(invalidFor(updateSpec, { ...UPDATE, assign_to: `${'a'.repeat(310)}@contoso.com` })).to.equal("Parameter 'assign_to' must have at most 320 characters; got 322.");
+      expect(validateInput(updateSpec, { ...UPDATE, assign_to: `${'a'.repeat(308)}@contoso.com` }).assign_to).to.have.length(320);
+      expect(invalidFor(updateSpec, { ...UPDATE, assign_to: 'x'.repeat(10 * 1024 * 1024) })).to.equal(`Parameter 'assign_to' must have at most 320 characters; got ${10 * 1024 * 1024}.`);
+      expect(invalidFor(searchSpec, { case_id: '1', alert_group_identifiers: [], assigned_to: 'b'.repeat(321) })).to.match(/^Parameter 'assigned_to' must have at most 320 characters/);
+      expect(invalidFor(commentSpec, { ...UPDATE, comment: 'c'.repeat(30_001) })).to.equal("Parameter 'comment' must have at most 30000 characters; got 30001.");
+      expect(validateInput(commentSpec, { ...UPDATE, comment: 'c'.repeat(30_000) }).comment).to.have.length(30_000);
+      expect(invalidFor(customQuerySpec, { case_id: '1', alert_group_identifiers: [], query: 'T'.repeat(100_001) })).to.match(/^Parameter 'query' must have at most 100000 characters/);
+    });
+
+    it('bounds a tag list item by item: at most 50 tags, each at most 128 characters, the whole 8,000', () => {
+      const tags = (n: number, len = 3) => Array.from({ length: n }, (_, i) => `${i}`.padStart(len, 't')).join(', ');
+      expect(validateInput(updateSpec, { ...UPDATE, tags: tags(50, 128) }).tags).to.be.a('string');
+      expect(invalidFor(updateSpec, { ...UPDATE, tags: tags(51) })).to.equal("Parameter 'tags' has 51 items; give at most 50.");
+      expect(invalidFor(updateSpec, { ...UPDATE, tags: `ok, ${'x'.repeat(129)}` })).to.match(/^Parameter 'tags' has an item of 129 characters \("x{76}\.\.\.\); each may have at most 128\.$/);
+      expect(invalidFor(updateSpec, { ...UPDATE, tags: 'x'.repeat(10 * 1024 * 1024) })).to.match(/^Parameter 'tags' must have at most 8000 characters/);
+    });
+
+    it('gives every text parameter of every action a length limit, the default one when its schema names none', () => {
+      const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'manifest/manifest.json'), 'utf8')) as { actions: Array<{ id: string; parameters: string }> };
+      const context = Object.keys((JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas/common/context.schema.json'), 'utf8')) as { properties: object }).properties);
+      let checked = 0;
+      for (const a of manifest.actions) {
+        const generated = require(path.join(repoRoot, 'build/lib/generated/actions', `${a.id}.spec.js`)) as { spec: { inputSchema: { properties: Record<string, { type?: unknown; maxLength?: number; enum?: unknown }> } } };
+        const own = (JSON.parse(fs.readFileSync(path.join(repoRoot, a.parameters), 'utf8')) as { properties: Record<string, { maxLength?: number }> }).properties;
+        for (const [name, prop] of Object.entries(generated.spec.inputSchema.properties)) {
+          if (context.includes(name) || prop.type !== 'string' || prop.enum) continue;
+          expect(prop.maxLength, `${a.id}.${name}`).to.be.a('number');
+          expect(prop.maxLength, `${a.id}.${name}`).to.equal(own[name]!.maxLength ?? 1024);
+          checked++;
+        }
+      }
+      expect(checked).to.be.greaterThan(30);
+      // the default bites: a parameter whose schema gives none (the fixture's `tag`)
+      expect(invalid({ ...BASE, tag: 'a'.repeat(1025) })).to.equal("Parameter 'tag' must have at most 1024 characters; got 1025.");
+    });
   });
 });
