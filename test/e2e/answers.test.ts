@@ -98,4 +98,74 @@ describe('Answers of the wrong shape, against the emulator', function () {
       }
     });
   }
+
+  describe('@odata.nextLink loops stop after a bounded number of requests', () => {
+    const listed = (since: number): number => em.requests(since).filter((r) => r.path === '/v1.0/security/incidents').length;
+
+    it('Search Incidents: an empty page with a nextLink each time stops after one request', async () => {
+      const since = emulator.lastSeq();
+      em.addFault({ kind: 'body', body: JSON.stringify({ value: [], '@odata.nextLink': `${em.origin}/v1.0/security/incidents?$skip=50` }), count: 10_000, match: { path: '/v1.0/security/incidents', exact: true } });
+      const r = await run('search-incidents', envOf('graph'), { max_results: '5000' });
+      expectApiError(r, 'Microsoft Graph', /an empty page that still has an @odata\.nextLink/);
+      expect(listed(since)).to.equal(1);
+    });
+
+    it('Search Incidents: a nextLink back to a page already read stops on the second request', async () => {
+      const since = emulator.lastSeq();
+      // every page holds one incident and links to the same next page
+      const one = { id: '7', displayName: 'Looping', status: 'active', severity: 'low', createdDateTime: '2024-05-01T00:00:00Z', lastUpdateDateTime: '2024-05-01T00:00:00Z' };
+      const body = JSON.stringify({ value: [one], '@odata.nextLink': `${em.origin}/v1.0/security/incidents?$top=50&$skip=50` });
+      em.addFault({ kind: 'body', body, count: 10_000, match: { path: '/v1.0/security/incidents', exact: true } });
+      const r = await run('search-incidents', envOf('graph'), { max_results: '5000' });
+      expect(r.result['error']?.message, r.result['error']?.message).to.match(/^Microsoft Graph answered searching incidents with an @odata\.nextLink to a page already read \(after page 2\)/);
+      expect(listed(since)).to.equal(2);
+    });
+
+    it('the Incidents Daemon: an empty page with a nextLink is API_ERROR after one request, its checkpoint not moved', async () => {
+      const since = emulator.lastSeq();
+      em.addFault({ kind: 'body', body: JSON.stringify({ value: [], '@odata.nextLink': `${em.origin}/v1.0/security/incidents?$skip=50` }), count: 10_000, match: { path: '/v1.0/security/incidents', exact: true } });
+      const r = await run('incidents-daemon', envOf('graph'), { first_fetch: '30d', state: { version: 1, field: 'lastUpdateDateTime', from: '2020-01-01T00:00:00.0000000Z', high: null, seen: {} } });
+      expectApiError(r, 'Microsoft Graph', /an empty page that still has an @odata\.nextLink/);
+      expect(r.result).not.to.have.property('state');
+      expect(listed(since)).to.equal(1);
+    });
+  });
+
+  it("hunting rows whose keys differ from the schema's column names only in case fill the case-wall table", async () => {
+    for (const flavor of ['graph', 'defender'] as Flavor[]) {
+      const body = flavor === 'graph'
+        ? { schema: [{ name: 'DeviceName', type: 'string' }, { name: 'RemoteIP', type: 'string' }], results: [{ devicename: 'h1', REMOTEIP: '10.1.1.1' }] }
+        : { Schema: [{ Name: 'DeviceName', Type: 'String' }, { Name: 'RemoteIP', Type: 'String' }], Results: [{ deviceName: 'h1', remoteIp: '10.1.1.1' }] };
+      em.addFault({ kind: 'body', body: JSON.stringify(body), count: 1, match: { path: FAMILIES[flavor].hunting, exact: true } });
+      const r = await run('execute-custom-query', envOf(flavor), { query: 'DeviceInfo | take 1' });
+      expect(r.result['status'], r.stdout.slice(0, 400)).to.equal('completed');
+      expect(r.result['tables'][0].rows).to.deep.equal([['h1', '10.1.1.1']]);
+    }
+  });
+
+  describe('token answers of the wrong shape are never used', () => {
+    const TOKEN_ANSWERS: Array<[string, unknown, RegExp]> = [
+      ['a numeric access_token and expires_in "soon" (the issue)', { token_type: 'Bearer', expires_in: 'soon', access_token: 12345 }, /an 'access_token' that is a number/],
+      ['a numeric access_token', { token_type: 'Bearer', expires_in: 3599, access_token: 12345 }, /an 'access_token' that is a number/],
+      ['expires_in "soon"', { token_type: 'Bearer', expires_in: 'soon', access_token: `eyJ${MARKER}` }, /an 'expires_in' that is not a number of seconds/],
+      ['an empty access_token', { token_type: 'Bearer', expires_in: 3599, access_token: '' }, /an empty 'access_token'/],
+      ['{}', {}, /an object without 'access_token'/],
+      ['a list', [], /a list/],
+      ['null', null, /null/],
+      ['an empty body', undefined, /an empty body/],
+    ];
+    for (const [what, answer, came] of TOKEN_ANSWERS) {
+      it(`${what}: API_ERROR naming Entra ID, no call to the API, nothing cached`, async () => {
+        const state = emulator.freshState();
+        const since = emulator.lastSeq();
+        em.addFault({ kind: 'body', body: answer === undefined ? '' : JSON.stringify(answer), count: 1, match: { path: `/${em.tenantId}/oauth2/v2.0/token` } });
+        const r = await run('ping', envOf('graph', state));
+        expectApiError(r, `Entra ID \\(${em.origin.replace(/[.]/g, '\\.')}\\)`, came);
+        expect(r.result['error'].message).to.match(/the token request/);
+        expect(em.requests(since).filter((q) => q.path.startsWith('/v1.0/'))).to.deep.equal([]);
+        const tokens = path.join(state, 'tokens');
+        expect(fs.existsSync(tokens) ? fs.readdirSync(tokens).filter((f) => f.endsWith('.json')) : []).to.deep.equal([]);
+      });
+    }
+  });
 });
