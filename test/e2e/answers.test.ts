@@ -143,6 +143,24 @@ describe('Answers of the wrong shape, against the emulator', function () {
     }
   });
 
+  it("newer enum members: Graph's own with Prefer: include-unknown-enum-members, and the Defender XDR API's mapped onto them", async () => {
+    // an incident Defender Experts set to awaitingAction, with a Defender for Cloud alert from a Defender for Databases detection
+    const added = em.tenant.control.addIncident({ displayName: 'Experts need you', status: 'awaitingAction', serviceSource: 'microsoftDefenderForCloud', detectionSource: 'microsoftDefenderForDatabases', alerts: 1 }, em.now());
+    const id = String(added['id']);
+    for (const flavor of ['graph', 'defender'] as Flavor[]) {
+      const r = await run('get-incident', envOf(flavor), { incident_id: id });
+      expect(r.result['status'], r.stdout.slice(0, 400)).to.equal('completed');
+      const incident = r.result['json_result'].incident;
+      const alert = incident.alerts[0];
+      expect([alert.serviceSource, alert.detectionSource], flavor).to.deep.equal(['microsoftDefenderForCloud', 'microsoftDefenderForDatabases']);
+      if (flavor === 'graph') expect(incident.status).to.equal('awaitingAction');
+    }
+    // a search for the newer status works on Graph (without the header a filter naming it is a 400)
+    const search = await run('search-incidents', envOf('graph'), { status: 'Awaiting Action', include_alerts: true });
+    expect(search.result['status'], search.stdout.slice(0, 400)).to.equal('completed');
+    expect(search.result['json_result'].incidents.map((i: Json) => [i['id'], i['status']])).to.deep.equal([[id, 'awaitingAction']]);
+  });
+
   describe('token answers of the wrong shape are never used', () => {
     const TOKEN_ANSWERS: Array<[string, unknown, RegExp]> = [
       ['a numeric access_token and expires_in "soon" (the issue)', { token_type: 'Bearer', expires_in: 'soon', access_token: 12345 }, /an 'access_token' that is a number/],
