@@ -18,6 +18,7 @@
 // - Classification → determination: api-update-incidents.md (per-classification lists) and reference §1.6/§2.3.
 
 import { ActionError, invalidInput } from '../runtime/errors';
+import { isJsonObject, type JsonObject } from '../runtime/shape';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Enums (Graph metadata names; the sentinel unknownFutureValue is left out: it is never a valid input)
@@ -374,9 +375,9 @@ export const EVIDENCE_TYPE_PREFIX = '#microsoft.graph.security.';
 // ---------------------------------------------------------------------------------------------------------------
 // Reading Microsoft's JSON (the JSON boundary: `any` stays out, values are checked as they are read)
 
-export type Json = Record<string, unknown>;
+export type Json = JsonObject;
 
-export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = isJsonObject;
 
 /** A string, or a number written as a string (ids); anything else is null. */
 export function str(v: unknown): string | null {

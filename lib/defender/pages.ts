@@ -7,7 +7,7 @@
 // to another host.
 
 import { ActionError } from '../runtime/errors';
-import { listPage, type Answered, type ListPage } from '../runtime/shape';
+import { capitalised, listPage, type Answered, type ListPage } from '../runtime/shape';
 import type { ApiCall, DefenderApi } from './api';
 import { nextLinkPath } from './odata';
 
@@ -53,7 +53,7 @@ export class PageGuard {
   }
 
   private api(): string {
-    return this.at.api[0]!.toUpperCase() + this.at.api.slice(1);
+    return capitalised(this.at.api);
   }
 }
 

@@ -63,7 +63,8 @@ export function describeAnswer(v: unknown): string {
   return kindOf(v);
 }
 
-const capitalised = (s: string): string => (s === '' ? s : s[0]!.toUpperCase() + s.slice(1));
+/** "the Defender XDR API" → "The Defender XDR API", at the start of a message */
+export const capitalised = (s: string): string => (s === '' ? s : s[0]!.toUpperCase() + s.slice(1));
 
 /** API_ERROR: "<API> answered <label> with <came>; expected <expected>." */
 export function shapeError(at: Answered, came: string, expected: string): ActionError {

@@ -143,6 +143,22 @@ describe('Answers of the wrong shape, against the emulator', function () {
     }
   });
 
+  it('a write answered with the wrong shape is API_ERROR saying the change was probably made', async () => {
+    for (const flavor of ['graph', 'defender'] as Flavor[]) {
+      const id = String(em.tenant.control.addIncident({ displayName: 'Written to', alerts: 1 }, em.now())['id']);
+      const incidentPath = `${FAMILIES[flavor].list}/${id}`;
+      em.addFault({ kind: 'body', body: '[]', count: 1, match: { method: 'PATCH', path: incidentPath, exact: true } });
+      const update = await run('update-incident', envOf(flavor), { incident_id: id, assign_to: 'analyst@contoso.com' });
+      expectApiError(update, FAMILIES[flavor].name, new RegExp(`answered updating incident ${id} with a list \\(0 items\\); expected the updated incident`));
+      expect(update.result['error'].message).to.match(/Microsoft accepted the request \(HTTP 2xx\), so the update was probably made/);
+      const commentPath = flavor === 'graph' ? `${incidentPath}/comments` : incidentPath;
+      em.addFault({ kind: 'body', body: '', count: 1, match: { method: flavor === 'graph' ? 'POST' : 'PATCH', path: commentPath, exact: true } });
+      const comment = await run('add-comment-to-incident', envOf(flavor), { incident_id: id, comment: 'Checked.' });
+      expectApiError(comment, FAMILIES[flavor].name, /an empty body/);
+      expect(comment.result['error'].message).to.match(/so the comment was probably made/);
+    }
+  });
+
   it("newer enum members: Graph's own with Prefer: include-unknown-enum-members, and the Defender XDR API's mapped onto them", async () => {
     // an incident Defender Experts set to awaitingAction, with a Defender for Cloud alert from a Defender for Databases detection
     const added = em.tenant.control.addIncident({ displayName: 'Experts need you', status: 'awaitingAction', serviceSource: 'microsoftDefenderForCloud', detectionSource: 'microsoftDefenderForDatabases', alerts: 1 }, em.now());
