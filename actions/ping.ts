@@ -1,6 +1,7 @@
 // Ping (Test): proves the configuration end to end. A token, one incident read, and with check_hunting one small
 // advanced hunting query; reports which permissions were confirmed, or fails naming what is wrong.
 import { ActionError, defineAction } from '../lib/runtime';
+import { listPage } from '../lib/runtime/shape';
 import { API_NAMES, defenderApiFor, PERMISSIONS, type ApiCall } from '../lib/defender/api';
 import { runHuntingQuery } from '../lib/defender/hunting';
 import { spec } from '../lib/generated/actions/ping.spec';
@@ -37,8 +38,9 @@ export default defineAction({
       return `token for ${api.tokens.scope} from ${config.loginUrl}`;
     });
     await step({ name: 'incident_read', permission: PERMISSIONS.readIncidents[flavor] }, async () => {
-      const page = await api.call<{ value?: unknown[] }>(READ_ONE[flavor]);
-      return (page?.value?.length ?? 0) > 0 ? 'read one incident' : 'the call worked; no incident is visible';
+      const call = READ_ONE[flavor];
+      const page = listPage(await api.call(call), { api: api.name, label: call.label });
+      return page.value.length > 0 ? 'read one incident' : 'the call worked; no incident is visible';
     });
     if (ctx.params.check_hunting) {
       await step({ name: 'hunting', permission: PERMISSIONS.hunting[flavor] }, async () => {

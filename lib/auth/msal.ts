@@ -8,6 +8,7 @@
 import type { Config } from '../runtime/config';
 import { ActionError } from '../runtime/errors';
 import type { Logger } from '../runtime/log';
+import { describeAnswer, isJsonObject, keysOf, kindOf, shapeError, type Answered } from '../runtime/shape';
 import { errorForResponse, errorForTransport, TransportError, type HttpClient } from '../http';
 import type { CachedToken } from './cache';
 import { parseClientCertificate } from './certificate';
@@ -21,6 +22,29 @@ export interface MsalDeps {
 }
 
 type NetworkOptions = { headers?: Record<string, string>; body?: string };
+
+const NOT_JSON = Symbol('not JSON');
+const TOKEN_ANSWER = "a JSON object with a string 'access_token' and 'expires_in' in seconds (Entra ID's token answer)";
+
+/**
+ * A successful token answer (the OAuth 2.0 client credentials response, RFC 6749 section 5.1: access_token,
+ * token_type, expires_in; Entra ID's v2.0 endpoint sends expires_in as a number, v1.0 as a string of digits), or the
+ * API_ERROR that says what came instead. Nothing of the answer's values is named.
+ */
+export function checkTokenAnswer(parsed: unknown, at: Answered): ActionError | undefined {
+  if (parsed === NOT_JSON) return shapeError(at, 'something that is not JSON', TOKEN_ANSWER);
+  if (!isJsonObject(parsed)) return shapeError(at, describeAnswer(parsed), TOKEN_ANSWER);
+  if (!Object.prototype.hasOwnProperty.call(parsed, 'access_token')) return shapeError(at, `an object without 'access_token' (it has ${keysOf(parsed)})`, TOKEN_ANSWER);
+  const token = parsed['access_token'];
+  if (typeof token !== 'string') return shapeError(at, `an 'access_token' that is ${kindOf(token)}`, TOKEN_ANSWER);
+  if (token.trim() === '') return shapeError(at, "an empty 'access_token'", TOKEN_ANSWER);
+  const expires = parsed['expires_in'];
+  const seconds = typeof expires === 'number' ? expires : typeof expires === 'string' && /^\d{1,9}$/.test(expires.trim()) ? Number(expires) : NaN;
+  if (!Number.isFinite(seconds) || seconds <= 0) return shapeError(at, `an 'expires_in' that is not a number of seconds (${kindOf(expires)})`, TOKEN_ANSWER);
+  const type = parsed['token_type'];
+  if (type !== undefined && (typeof type !== 'string' || type.toLowerCase() !== 'bearer')) return shapeError(at, `a 'token_type' that is ${typeof type === 'string' ? 'not Bearer' : kindOf(type)}`, TOKEN_ANSWER);
+  return undefined;
+}
 
 /** One token request through MSAL, with our transport as its network client. */
 export async function fetchWithMsal(config: Config, scope: string, deps: MsalDeps): Promise<CachedToken> {
@@ -37,6 +61,8 @@ export async function fetchWithMsal(config: Config, scope: string, deps: MsalDep
   const authority = `${config.loginUrl}/${config.tenantId}`;
   let lastTransportError: TransportError | undefined;
   let lastErrorResponse: { status: number; body: string } | undefined;
+  let lastShapeError: ActionError | undefined;
+  const at: Answered = { api: `Entra ID (${config.loginUrl})`, label: 'the token request' };
   const send = async (method: 'GET' | 'POST', url: string, options?: NetworkOptions) => {
     const assertion = options?.body === undefined ? null : new URLSearchParams(options.body).get('client_assertion');
     if (assertion) deps.addSecret?.(assertion);
@@ -44,10 +70,18 @@ export async function fetchWithMsal(config: Config, scope: string, deps: MsalDep
       const res = await deps.http.send({ method, url, ...(options?.headers ? { headers: options.headers } : {}), ...(options?.body !== undefined ? { body: options.body } : {}), idempotent: true, label: 'the token request' });
       if (res.status >= 400) lastErrorResponse = { status: res.status, body: res.body };
       let body: unknown = {};
+      let parsed: unknown;
       try {
-        body = JSON.parse(res.body);
+        parsed = res.body.trim() === '' ? undefined : JSON.parse(res.body);
+        body = parsed ?? {};
       } catch {
+        parsed = NOT_JSON;
         /* MSAL reports the status */
+      }
+      if (method === 'POST' && res.status >= 200 && res.status < 300) {
+        // what MSAL would take: it uses a numeric access_token and an expires_in of "soon" as they come
+        lastShapeError = checkTokenAnswer(parsed, at);
+        if (lastShapeError) throw lastShapeError;
       }
       return { status: res.status, headers: res.headers, body };
     } catch (err) {
@@ -88,10 +122,13 @@ export async function fetchWithMsal(config: Config, scope: string, deps: MsalDep
   try {
     const result = await app.acquireTokenByClientCredential({ scopes: [scope], skipCache: true });
     if (!result?.accessToken) throw new ActionError('AUTHENTICATION', 'Entra ID returned no access token.');
-    const expiresOn = Math.floor((result.expiresOn?.getTime() ?? Date.now() + 3_600_000) / 1000);
-    return { accessToken: result.accessToken, expiresOn, scope, tokenType: result.tokenType || 'Bearer' };
+    if (typeof result.accessToken !== 'string') throw shapeError(at, `an access token that is ${kindOf(result.accessToken)}`, TOKEN_ANSWER);
+    const expiresAt = result.expiresOn?.getTime() ?? Date.now() + 3_600_000;
+    if (!Number.isFinite(expiresAt)) throw shapeError(at, 'an expiry that is not a time', TOKEN_ANSWER);
+    return { accessToken: result.accessToken, expiresOn: Math.floor(expiresAt / 1000), scope, tokenType: result.tokenType || 'Bearer' };
   } catch (err) {
     // what the wire said comes first: MSAL may turn a refused request into an empty result or an error of its own
+    if (lastShapeError) throw lastShapeError;
     if (lastTransportError) throw errorForTransport(lastTransportError);
     if (lastErrorResponse) {
       let body: TokenErrorBody = {};

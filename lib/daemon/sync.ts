@@ -23,6 +23,8 @@ import type { DefenderApi } from '../defender/api';
 import { incidentFromLegacy, toLegacyStatus } from '../defender/legacy';
 import { incidentFromGraph, type Incident, type IncidentStatus, type Severity } from '../defender/model';
 import { DEFENDER_INCIDENT_FILTER_FIELDS, filterBuilder, GRAPH_INCIDENT_FILTER_FIELDS, odataDateTime, odataString, odataTimestamp, queryString, type ODataFilter } from '../defender/odata';
+import { PageGuard } from '../defender/pages';
+import { expectObject, listPage, type ListPage } from '../runtime/shape';
 import { GRAPH_PAGE, DEFENDER_PAGE, portalOf } from '../defender/incidents';
 import { floorMs, stampOf, type Stamp, type TimeField } from './checkpoint';
 
@@ -54,6 +56,12 @@ export interface IncidentReader {
   readonly pageSize: number;
 }
 
+/**
+ * The most pages one run reads: the largest run (10,000 incidents) needs about 200 pages of 50, or 140 windows of
+ * 100 and their narrowing; five times that is left for bulk changes. More is a service that does not page forward.
+ */
+export const MAX_PAGES_PER_RUN = 1000;
+
 const byTime = (a: Version, b: Version): number => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.incident.id.length - b.incident.id.length || (a.incident.id < b.incident.id ? -1 : a.incident.id > b.incident.id ? 1 : 0));
 
 function versionOf(incident: Incident, field: TimeField, api: string): Version {
@@ -76,30 +84,39 @@ function graphReader(api: DefenderApi, log: Logger, o: ReadOptions): IncidentRea
   let alertsMissing = 0;
   let expandBroken = false;
 
-  const call = async <T>(path: string, label: string): Promise<T> => {
+  const call = async (path: string, label: string): Promise<unknown> => {
     calls++;
-    return api.call<T>({ method: 'GET', path, label, capability: 'readIncidents' });
+    return api.call({ method: 'GET', path, label, capability: 'readIncidents' });
   };
+  const guard = new PageGuard({ api: api.name, label: 'reading changed incidents' }, MAX_PAGES_PER_RUN);
 
   /** One page: with its alerts, through whichever way works. */
   const page = async (query: Record<string, string | number | undefined>): Promise<{ items: Version[]; next?: string; count?: number }> => {
-    type Page = { value?: unknown[]; '@odata.nextLink'?: string; '@odata.count'?: number };
-    let body: Page | undefined;
+    guard.count();
+    let body: ListPage | undefined;
     if (o.includeAlerts && !expandBroken) {
+      const label = 'reading changed incidents with their alerts';
       try {
-        body = await call<Page>(`/v1.0/security/incidents?${queryString({ ...query, $expand: 'alerts' })}`, 'reading changed incidents with their alerts');
+        const answer = await call(`/v1.0/security/incidents?${queryString({ ...query, $expand: 'alerts' })}`, label);
+        body = listPage(answer, { api: api.name, label });
       } catch (err) {
         if (!expandFailed(err)) throw err;
         expandBroken = true;
         log.warn('Reading incidents with $expand=alerts failed; this run reads each incident\'s alerts on its own', { error: (err as Error).message });
       }
     }
-    body ??= await call<Page>(`/v1.0/security/incidents?${queryString(query)}`, 'reading changed incidents');
-    const items = (body.value ?? []).map((v) => versionOf(incidentFromGraph(v), o.field, 'Microsoft Graph'));
+    if (body === undefined) {
+      const label = 'reading changed incidents';
+      body = listPage(await call(`/v1.0/security/incidents?${queryString(query)}`, label), { api: api.name, label });
+    }
+    guard.page(body.value.length, body.nextLink !== undefined);
+    const items = body.value.map((v) => versionOf(incidentFromGraph(v), o.field, 'Microsoft Graph'));
     if (o.includeAlerts && expandBroken) {
       for (const v of items) {
         try {
-          const full = incidentFromGraph(await call(`/v1.0/security/incidents/${encodeURIComponent(v.incident.id)}?${queryString({ $expand: 'alerts' })}`, `reading the alerts of incident ${v.incident.id}`));
+          const label = `reading the alerts of incident ${v.incident.id}`;
+          const answer = await call(`/v1.0/security/incidents/${encodeURIComponent(v.incident.id)}?${queryString({ $expand: 'alerts' })}`, label);
+          const full = incidentFromGraph(expectObject(answer, { api: api.name, label }, 'an incident (a JSON object)'));
           if (full.alerts) v.incident.alerts = full.alerts;
         } catch (err) {
           if (!(err instanceof ActionError) || !['API_ERROR', 'NOT_FOUND'].includes(err.code)) throw err;
@@ -109,17 +126,21 @@ function graphReader(api: DefenderApi, log: Logger, o: ReadOptions): IncidentRea
       }
     }
     const out: { items: Version[]; next?: string; count?: number } = { items };
-    const next = body['@odata.nextLink'];
-    if (typeof next === 'string' && next !== '') out.next = next;
-    if (typeof body['@odata.count'] === 'number') out.count = body['@odata.count'];
+    if (body.nextLink !== undefined) out.next = body.nextLink;
+    if (body.count !== undefined) out.count = body.count;
     return out;
   };
 
-  const checkAscending = (items: Version[]): void => {
+  /** The page sorted as asked and inside the bound asked for (`ge`/`gt` a stamp, or `eq` one), else API_ERROR. */
+  const checkPage = (items: Version[], bound: { op: 'ge' | 'gt' | 'eq'; at: Stamp }): void => {
     for (let k = 1; k < items.length; k++) {
       if (items[k - 1]!.at > items[k]!.at) {
         throw new ActionError('API_ERROR', `Microsoft Graph did not sort incidents by ${o.field} as asked ($orderby=${o.field} asc), so they cannot be read in order safely.`);
       }
+    }
+    const outside = items.find((v) => (bound.op === 'ge' ? v.at < bound.at : bound.op === 'gt' ? v.at <= bound.at : v.at !== bound.at));
+    if (outside) {
+      throw new ActionError('API_ERROR', `Microsoft Graph answered reading changed incidents (${o.field} ${bound.op} ${bound.at}) with incident ${outside.incident.id} at ${outside.at}, outside what was asked, so the incidents cannot be read in order safely.`);
     }
   };
 
@@ -131,10 +152,12 @@ function graphReader(api: DefenderApi, log: Logger, o: ReadOptions): IncidentRea
       let expected: number | undefined;
       for (let skip = 0; ; skip += GRAPH_PAGE) {
         const { items, count } = await page({ $filter: filter, $count: 'true', $top: GRAPH_PAGE, $skip: skip || undefined });
+        checkPage(items, { op: 'eq', at });
         if (skip === 0) expected = count;
         for (const v of items) ids.add(v.incident.id);
         yield items;
-        if (items.length < GRAPH_PAGE) break;
+        // the last page: a short one, or the one that reaches the count (more than counted would never end)
+        if (items.length < GRAPH_PAGE || (expected !== undefined && skip + GRAPH_PAGE >= expected)) break;
       }
       if (expected === undefined || ids.size >= expected) return;
       if (attempt >= 3) {
@@ -154,19 +177,25 @@ function graphReader(api: DefenderApi, log: Logger, o: ReadOptions): IncidentRea
     windowMs: undefined,
     pageSize: GRAPH_PAGE,
     async *batches(from) {
-      let cond = f.ge(o.field, odataTimestamp(from));
+      // each query starts later than the one before (ge a later stamp, or gt the stamp of a burst read whole), so the
+      // same query is never sent twice; the guard checks it all the same, and bounds the pages of the run
+      let bound: { op: 'ge' | 'gt'; at: Stamp } = { op: 'ge', at: from };
       for (;;) {
-        const { items, next } = await page({ $filter: f.and(cond, ...base), $orderby: `${o.field} asc`, $top: GRAPH_PAGE });
-        checkAscending(items);
+        const query = { $filter: f.and(f[bound.op](o.field, odataTimestamp(bound.at)), ...base), $orderby: `${o.field} asc`, $top: GRAPH_PAGE };
+        guard.unseen(queryString(query), `pages that lead back to ${o.field} ${bound.op} ${bound.at}, read before`);
+        const { items, next } = await page(query);
+        checkPage(items, bound);
         yield items;
-        if (!next || items.length === 0) return;
+        if (!next) return;
         const firstAt = items[0]!.at;
         const lastAt = items[items.length - 1]!.at;
-        if (firstAt === lastAt && items.length >= GRAPH_PAGE) {
+        // a full page at one timestamp, or a short one at the stamp the query started from (ge again would ask the
+        // same): every incident at that stamp is read whole, then reading goes on after it
+        if (firstAt === lastAt && (items.length >= GRAPH_PAGE || lastAt === bound.at)) {
           yield* burst(lastAt);
-          cond = f.gt(o.field, odataTimestamp(lastAt));
+          bound = { op: 'gt', at: lastAt };
         } else {
-          cond = f.ge(o.field, odataTimestamp(lastAt));
+          bound = { op: 'ge', at: lastAt };
         }
       }
     },
@@ -189,11 +218,14 @@ function defenderReader(api: DefenderApi, config: Config, log: Logger, o: ReadOp
   let calls = 0;
   let windowMs = o.windowMs;
 
+  const label = 'reading changed incidents';
+  const guard = new PageGuard({ api: api.name, label }, MAX_PAGES_PER_RUN);
   const list = async (lo: number, hi: number, skip: number): Promise<Version[]> => {
     const filter = f.and(f.ge(field, odataDateTime(new Date(lo))), f.lt(field, odataDateTime(new Date(hi))), ...base);
+    guard.count();
     calls++;
-    const body: { value?: unknown[] } = await api.call({ method: 'GET', path: `/api/incidents?${queryString({ $filter: filter, $top: DEFENDER_PAGE, $skip: skip || undefined })}`, label: 'reading changed incidents', capability: 'readIncidents' });
-    return (body.value ?? []).map((v) => {
+    const answer = await api.call({ method: 'GET', path: `/api/incidents?${queryString({ $filter: filter, $top: DEFENDER_PAGE, $skip: skip || undefined })}`, label, capability: 'readIncidents' });
+    return listPage(answer, { api: api.name, label }).value.map((v) => {
       const incident = incidentFromLegacy(v, options);
       if (!o.includeAlerts) delete incident.alerts;
       return versionOf(incident, o.field, 'the Defender XDR API');

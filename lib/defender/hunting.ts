@@ -2,6 +2,7 @@
 // Defender XDR API's advancedhunting/run (its 30-day window is fixed). One result shape: columns and rows.
 
 import { graphTimespan } from '../kql/timeframe';
+import { huntingTable } from '../runtime/shape';
 import type { DefenderApi } from './api';
 
 export interface HuntingColumn {
@@ -14,16 +15,11 @@ export interface HuntingAnswer {
   rows: Array<Record<string, unknown>>;
 }
 
-/** Graph answers {schema: [{name, type}], results}; the Defender XDR API {Schema: [{Name, Type}], Results}. */
-function readAnswer(json: unknown): HuntingAnswer {
-  const o = (json ?? {}) as Record<string, unknown>;
-  const schema = (o['schema'] ?? o['Schema'] ?? []) as Array<Record<string, unknown>>;
-  const rows = (o['results'] ?? o['Results'] ?? []) as Array<Record<string, unknown>>;
-  return {
-    schema: schema.map((c) => ({ name: String(c['name'] ?? c['Name'] ?? ''), type: String(c['type'] ?? c['Type'] ?? '') })),
-    rows: Array.isArray(rows) ? rows : [],
-  };
-}
+/**
+ * Graph answers {schema: [{name, type}], results} (security-security-runhuntingquery.md); the Defender XDR API
+ * {Schema: [{Name, Type}], Results} (api-advanced-hunting.md). Anything else is API_ERROR (shape.ts).
+ */
+const ANSWER_KEYS = { graph: { schema: 'schema', results: 'results' }, defender: { schema: 'Schema', results: 'Results' } } as const;
 
 /** Runs `query`; on Graph the Timespan is `timespan` (ISO 8601 interval) when given, else Graph's default 30 days. */
 export async function runHuntingQuery(api: DefenderApi, query: string, timespan?: string): Promise<HuntingAnswer> {
@@ -32,7 +28,10 @@ export async function runHuntingQuery(api: DefenderApi, query: string, timespan?
       ? { method: 'POST' as const, path: '/v1.0/security/runHuntingQuery', body: { Query: query, ...(timespan ? { Timespan: timespan } : {}) } }
       : { method: 'POST' as const, path: '/api/advancedhunting/run', body: { Query: query } };
   // a query reads only: safe to send again after a reset or a timeout
-  return readAnswer(await api.call({ ...call, label: 'running the hunting query', capability: 'hunting', idempotent: true }));
+  const label = 'running the hunting query';
+  const answer = await api.call({ ...call, label, capability: 'hunting', idempotent: true });
+  const { schema, rows } = huntingTable(answer, { api: api.name, label }, ANSWER_KEYS[api.flavor]);
+  return { schema, rows };
 }
 
 /** Rows shown in the case-wall table (json_result holds them all). */
@@ -47,6 +46,21 @@ export interface HuntingOutcome {
 
 const cell = (v: unknown): string | number | boolean | null => (v === null || v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : (v as string | number | boolean));
 
+/**
+ * The table's cells of one row, a column's cell found by its name without regard to case when the row has no key of
+ * that exact spelling (an answer whose rows say "deviceName" under a schema column "DeviceName"). Own keys only, so a
+ * column named "constructor" is not Object's.
+ */
+function cellsOf(row: Record<string, unknown>, columns: readonly string[]): Array<string | number | boolean | null> {
+  let lower: Map<string, string> | undefined;
+  return columns.map((c) => {
+    if (Object.prototype.hasOwnProperty.call(row, c)) return cell(row[c]);
+    lower ??= new Map(Object.keys(row).reverse().map((k) => [k.toLowerCase(), k]));
+    const key = lower.get(c.toLowerCase());
+    return key === undefined ? null : cell(row[key]);
+  });
+}
+
 /** The result of a hunting action: the query, the rows, whether the limit cut them, and a table for the case wall. */
 export function huntingOutcome(answer: HuntingAnswer, info: { query: string; timespan: string | null; limit: number; tables: readonly string[] }): HuntingOutcome {
   const n = answer.rows.length;
@@ -59,7 +73,7 @@ export function huntingOutcome(answer: HuntingAnswer, info: { query: string; tim
     output_message: n
       ? `The query returned ${n} row${n === 1 ? '' : 's'}${limitReached ? ` (the limit of ${info.limit}; more may match)` : ''}.`
       : 'The query ran and found nothing.',
-    tables: n ? [{ title: n > shown.length ? `Results (first ${shown.length} of ${n})` : 'Results', columns, rows: shown.map((r) => columns.map((c) => cell(r[c]))) }] : [],
+    tables: n ? [{ title: n > shown.length ? `Results (first ${shown.length} of ${n})` : 'Results', columns, rows: shown.map((r) => cellsOf(r, columns)) }] : [],
   };
 }
 

@@ -2,12 +2,14 @@
 // model of model.ts (Graph's field names) whatever the backend.
 
 import type { Config } from '../runtime/config';
-import { invalidInput } from '../runtime/errors';
+import { ActionError, invalidInput } from '../runtime/errors';
 import type { Logger } from '../runtime/log';
+import { expectObject, listPage } from '../runtime/shape';
 import type { DefenderApi } from './api';
 import { incidentFromLegacy, toLegacyClassification, toLegacyDetermination, toLegacyStatus } from './legacy';
 import { commentsFromGraph, incidentFromGraph, label, type Classification, type Determination, type Incident, type IncidentComment, type IncidentStatus, type Severity } from './model';
-import { checkRequestUrl, DEFENDER_INCIDENT_FILTER_FIELDS, filterBuilder, GRAPH_INCIDENT_FILTER_FIELDS, nextLinkPath, odataDateTime, odataString, queryString, type ODataFilter } from './odata';
+import { checkRequestUrl, DEFENDER_INCIDENT_FILTER_FIELDS, filterBuilder, GRAPH_INCIDENT_FILTER_FIELDS, odataDateTime, odataString, queryString, type ODataFilter } from './odata';
+import { followPages } from './pages';
 
 export interface IncidentQuery {
   statuses?: readonly IncidentStatus[];
@@ -83,10 +85,31 @@ const PORTALS: Record<Config['cloud'], string> = {
 /** The Defender portal of the configured cloud. */
 export const portalOf = (cloud: Config['cloud']): string => PORTALS[cloud];
 
+const INCIDENT = 'an incident (a JSON object)';
+
+/**
+ * A write's answer, read by `read`: an answer of the wrong shape is still API_ERROR, and its message says that the
+ * service accepted the request, so the change was probably made.
+ */
+function afterWrite<T>(what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (!(err instanceof ActionError) || err.code !== 'API_ERROR') throw err;
+    throw new ActionError('API_ERROR', `${err.message} Microsoft accepted the request (HTTP 2xx), so ${what} was probably made: read the incident before doing it again.`, { cause: err });
+  }
+}
+
 // ------------------------------------------------------------------------------------------------ Graph v1.0
 
 /** Graph's page size limit for incidents (a larger $top is a 400). */
 export const GRAPH_PAGE = 50;
+
+/**
+ * The most pages a Graph search follows: enough for pages of five incidents on average (Graph may return fewer than
+ * $top), at least 20. More is a service that does not page forward: API_ERROR.
+ */
+export const graphSearchPages = (maxResults: number): number => Math.max(20, Math.ceil(maxResults / 5));
 
 function graphFilter(q: IncidentQuery): ODataFilter | undefined {
   const f = filterBuilder(GRAPH_INCIDENT_FILTER_FIELDS);
@@ -106,41 +129,44 @@ function graphFilter(q: IncidentQuery): ODataFilter | undefined {
 function graphBackend(api: DefenderApi): IncidentsClient {
   return {
     async search(q) {
-      let path: string | undefined = `/v1.0/security/incidents?${queryString({ $filter: graphFilter(q), $top: Math.min(GRAPH_PAGE, q.maxResults), $expand: q.includeAlerts ? 'alerts' : undefined })}`;
+      const path = `/v1.0/security/incidents?${queryString({ $filter: graphFilter(q), $top: Math.min(GRAPH_PAGE, q.maxResults), $expand: q.includeAlerts ? 'alerts' : undefined })}`;
       checkRequestUrl(`${api.apiUrl}${path}`, 'Searching incidents', SEARCH_TOO_LONG);
       const incidents: Incident[] = [];
       let pagesRead = 0;
       let moreAvailable = false;
-      while (path) {
-        const page: { value?: unknown[]; '@odata.nextLink'?: string } = await api.call({ method: 'GET', path, label: 'searching incidents', capability: 'readIncidents' });
+      for await (const page of followPages(api, { method: 'GET', path, label: 'searching incidents', capability: 'readIncidents' }, graphSearchPages(q.maxResults))) {
         pagesRead++;
-        for (const item of page.value ?? []) incidents.push(incidentFromGraph(item));
-        const next = page['@odata.nextLink'];
+        for (const item of page.value) incidents.push(incidentFromGraph(item));
         if (incidents.length >= q.maxResults) {
-          moreAvailable = incidents.length > q.maxResults || Boolean(next);
+          moreAvailable = incidents.length > q.maxResults || page.nextLink !== undefined;
           break;
         }
-        path = next ? nextLinkPath(next, api.apiUrl) : undefined;
       }
       return { incidents: incidents.sort(newestFirst).slice(0, q.maxResults), moreAvailable, pagesRead };
     },
     async get(id) {
-      return incidentFromGraph(await api.call({ method: 'GET', path: `/v1.0/security/incidents/${id}?${queryString({ $expand: 'alerts' })}`, label: `getting incident ${id}`, capability: 'readIncidents' }));
+      const doing = `getting incident ${id}`;
+      const answer = await api.call({ method: 'GET', path: `/v1.0/security/incidents/${id}?${queryString({ $expand: 'alerts' })}`, label: doing, capability: 'readIncidents' });
+      return incidentFromGraph(expectObject(answer, { api: api.name, label: doing }, INCIDENT));
     },
     async update(id, change) {
       const body: Record<string, unknown> = { ...change };
-      return incidentFromGraph(await api.call({ method: 'PATCH', path: `/v1.0/security/incidents/${id}`, body, label: `updating incident ${id}`, capability: 'writeIncidents' }));
+      const doing = `updating incident ${id}`;
+      const answer = await api.call({ method: 'PATCH', path: `/v1.0/security/incidents/${id}`, body, label: doing, capability: 'writeIncidents' });
+      return afterWrite('the update', () => incidentFromGraph(expectObject(answer, { api: api.name, label: doing }, 'the updated incident (a JSON object)')));
     },
     async addComment(id, comment) {
-      const answer: { value?: unknown } = await api.call({
+      const doing = `adding a comment to incident ${id}`;
+      const answer = await api.call({
         method: 'POST',
         path: `/v1.0/security/incidents/${id}/comments`,
         body: { '@odata.type': 'microsoft.graph.security.alertComment', comment },
-        label: `adding a comment to incident ${id}`,
+        label: doing,
         capability: 'writeIncidents',
         idempotent: false,
       });
-      return commentsFromGraph(answer?.value);
+      // 200 with the incident's comments: {"value": [alertComment, ...]} (security-incident-post-comments.md)
+      return afterWrite('the comment', () => commentsFromGraph(listPage(answer, { api: api.name, label: doing }).value));
     },
   };
 }
@@ -181,9 +207,10 @@ function defenderBackend(api: DefenderApi, config: Config, log: Logger): Inciden
           log.warn(`Searching incidents stopped after ${pagesRead} pages of the Defender XDR API (${pagesRead * DEFENDER_PAGE} incidents read); narrow the search to see the rest.`);
           break;
         }
-        const page: { value?: unknown[] } = await api.call({ method: 'GET', path: `/api/incidents?${queryString({ $filter: filter, $top: DEFENDER_PAGE, $skip: skip || undefined })}`, label: 'searching incidents', capability: 'readIncidents' });
+        const doing = 'searching incidents';
+        const answer = await api.call({ method: 'GET', path: `/api/incidents?${queryString({ $filter: filter, $top: DEFENDER_PAGE, $skip: skip || undefined })}`, label: doing, capability: 'readIncidents' });
         pagesRead++;
-        const items = page.value ?? [];
+        const items = listPage(answer, { api: api.name, label: doing }).value;
         for (const item of items) {
           const incident = incidentFromLegacy(item, options);
           if (!keep(incident)) continue;
@@ -199,7 +226,9 @@ function defenderBackend(api: DefenderApi, config: Config, log: Logger): Inciden
       return { incidents: incidents.sort(newestFirst).slice(0, q.maxResults), moreAvailable, pagesRead };
     },
     async get(id) {
-      return incidentFromLegacy(await api.call({ method: 'GET', path: `/api/incidents/${id}`, label: `getting incident ${id}`, capability: 'readIncidents' }), options);
+      const doing = `getting incident ${id}`;
+      const answer = await api.call({ method: 'GET', path: `/api/incidents/${id}`, label: doing, capability: 'readIncidents' });
+      return incidentFromLegacy(expectObject(answer, { api: api.name, label: doing }, INCIDENT), options);
     },
     async update(id, change) {
       // the PATCH takes only TruePositive, InformationalExpectedActivity and FalsePositive (api-update-incidents.md), and
@@ -215,15 +244,15 @@ function defenderBackend(api: DefenderApi, config: Config, log: Logger): Inciden
       if (change.determination) body['determination'] = toLegacyDetermination(change.determination);
       if (change.assignedTo !== undefined) body['assignedTo'] = change.assignedTo;
       if (change.customTags) body['tags'] = change.customTags;
-      return incidentFromLegacy(await api.call({ method: 'PATCH', path: `/api/incidents/${id}`, body, label: `updating incident ${id}`, capability: 'writeIncidents' }), options);
+      const doing = `updating incident ${id}`;
+      const answer = await api.call({ method: 'PATCH', path: `/api/incidents/${id}`, body, label: doing, capability: 'writeIncidents' });
+      return afterWrite('the update', () => incidentFromLegacy(expectObject(answer, { api: api.name, label: doing }, 'the updated incident (a JSON object)'), options));
     },
     async addComment(id, comment) {
       // the comment is a field of the incident's PATCH here; it adds a comment, so it is never repeated
-      const incident = incidentFromLegacy(
-        await api.call({ method: 'PATCH', path: `/api/incidents/${id}`, body: { comment }, label: `adding a comment to incident ${id}`, capability: 'writeIncidents', idempotent: false }),
-        options,
-      );
-      return incident.comments;
+      const doing = `adding a comment to incident ${id}`;
+      const answer = await api.call({ method: 'PATCH', path: `/api/incidents/${id}`, body: { comment }, label: doing, capability: 'writeIncidents', idempotent: false });
+      return afterWrite('the comment', () => incidentFromLegacy(expectObject(answer, { api: api.name, label: doing }, 'the incident with its comments (a JSON object)'), options).comments);
     },
   };
 }

@@ -14,6 +14,7 @@ import {
   type Alert,
   CLASSIFICATION_VOCABULARY,
   type Classification,
+  DETECTION_SOURCES,
   DETERMINATION_VOCABULARY,
   type Determination,
   EVIDENCE_TYPE_PREFIX,
@@ -22,6 +23,7 @@ import {
   type IncidentComment,
   type IncidentStatus,
   type Json,
+  SERVICE_SOURCES,
   SEVERITY_VOCABULARY,
   STATUS_VOCABULARY,
   type Severity,
@@ -30,6 +32,7 @@ import {
   label,
   lowerFirst,
   malformed,
+  memberIndex,
   normalizeKey,
   readEnum,
   str,
@@ -51,8 +54,11 @@ const DEFAULT_PORTAL = 'https://security.microsoft.com';
 // ---------------------------------------------------------------------------------------------------------------
 // Names
 
-/** Legacy `serviceSource` (api-list-incidents.md, and observed values) → Graph serviceSource (security-alert.md). */
-const SERVICE_SOURCES: Readonly<Record<string, string>> = {
+/**
+ * Legacy `serviceSource` (api-list-incidents.md, and observed values) → Graph serviceSource (security-alert.md), for the
+ * names that are not Graph's own; any other is matched against Graph's members (see `mapped`).
+ */
+const LEGACY_SERVICE_SOURCES: Readonly<Record<string, string>> = {
   microsoftdefenderatp: 'microsoftDefenderForEndpoint',
   microsoftdefenderforendpoint: 'microsoftDefenderForEndpoint',
   microsoftcloudappsecurity: 'microsoftDefenderForCloudApps',
@@ -76,7 +82,7 @@ const SERVICE_SOURCES: Readonly<Record<string, string>> = {
  * (January 2021) lists as renamed (WindowsDefenderAtp → EDR, WindowsDefenderAv → Antivirus, MCAS, MTP, AzureATP, ...);
  * `AAD` is observed (reference §1.4). Others are kept with a lower-case first letter.
  */
-const DETECTION_SOURCES: Readonly<Record<string, string>> = {
+const LEGACY_DETECTION_SOURCES: Readonly<Record<string, string>> = {
   windowsdefenderatp: 'microsoftDefenderForEndpoint',
   windowsdefenderav: 'antivirus',
   windowsdefendersmartscreen: 'smartScreen',
@@ -92,11 +98,19 @@ const DETECTION_SOURCES: Readonly<Record<string, string>> = {
   manual: 'manual',
 };
 
-const mapped = (table: Readonly<Record<string, string>>, raw: unknown): string => {
+const SERVICE_SOURCE_NAMES = new Map([...memberIndex(SERVICE_SOURCES), ...Object.entries(LEGACY_SERVICE_SOURCES)]);
+const DETECTION_SOURCE_NAMES = new Map([...memberIndex(DETECTION_SOURCES), ...Object.entries(LEGACY_DETECTION_SOURCES)]);
+
+/**
+ * A legacy source as Graph names it: a legacy name of the table, Graph's member in any spelling, or Graph's member
+ * without its "Microsoft" (the Defender for Cloud plans: DefenderForDatabases → microsoftDefenderForDatabases, as
+ * issue 13 saw them; this API documents no list of them); any other value is kept with a lower-case first letter.
+ */
+const mapped = (names: ReadonlyMap<string, string>, raw: unknown): string => {
   const s = str(raw);
   if (s === null || s === '') return 'unknown';
   const key = normalizeKey(s);
-  return Object.hasOwn(table, key) ? table[key]! : lowerFirst(s); // "constructor" from an answer names no source
+  return names.get(key) ?? names.get(`microsoft${key}`) ?? lowerFirst(s);
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -278,8 +292,8 @@ export function alertFromLegacy(json: unknown, options: LegacyOptions = {}): Ale
     severity: readLegacy(SEVERITY_VOCABULARY, json.severity),
     classification: readLegacy(CLASSIFICATION_VOCABULARY, json.classification),
     determination: readLegacy(DETERMINATION_VOCABULARY, json.determination),
-    serviceSource: mapped(SERVICE_SOURCES, json.serviceSource),
-    detectionSource: mapped(DETECTION_SOURCES, json.detectionSource),
+    serviceSource: mapped(SERVICE_SOURCE_NAMES, json.serviceSource),
+    detectionSource: mapped(DETECTION_SOURCE_NAMES, json.detectionSource),
     detectorId: str(json.detectorId),
     category: str(json.category),
     assignedTo: str(json.assignedTo),

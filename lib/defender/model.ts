@@ -18,6 +18,7 @@
 // - Classification → determination: api-update-incidents.md (per-classification lists) and reference §1.6/§2.3.
 
 import { ActionError, invalidInput } from '../runtime/errors';
+import { isJsonObject, type JsonObject } from '../runtime/shape';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Enums (Graph metadata names; the sentinel unknownFutureValue is left out: it is never a valid input)
@@ -54,6 +55,33 @@ export type Determination = (typeof DETERMINATIONS)[number];
 /** Graph alertStatus (security-alert.md "alertStatus values"). */
 export const ALERT_STATUSES = ['unknown', 'new', 'inProgress', 'resolved'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
+
+/**
+ * Graph serviceSource members (security-alert.md "serviceSource values"; microsoftDefenderForCloud is evolvable: Graph
+ * sends it only to a call with `Prefer: include-unknown-enum-members`, which every Graph call here sends), and the later
+ * members of Graph's metadata (microsoftSentinel, microsoftInsiderRiskManagement, microsoftThreatIntelligence).
+ */
+export const SERVICE_SOURCES = [
+  'unknown', 'microsoftDefenderForEndpoint', 'microsoftDefenderForIdentity', 'microsoftDefenderForCloudApps', 'microsoftDefenderForOffice365',
+  'microsoft365Defender', 'azureAdIdentityProtection', 'microsoftAppGovernance', 'dataLossPrevention', 'microsoftDefenderForCloud',
+  'microsoftSentinel', 'microsoftInsiderRiskManagement', 'microsoftThreatIntelligence',
+] as const;
+
+/**
+ * Graph detectionSource members (security-alert.md "detectionSource values": those from microsoftDefenderForCloud on
+ * are evolvable, sent only with `Prefer: include-unknown-enum-members`), and the later ones of the beta page
+ * (security-detectionsource.md: nrtAlerts, scheduledAlerts, ...).
+ */
+export const DETECTION_SOURCES = [
+  'unknown', 'microsoftDefenderForEndpoint', 'antivirus', 'smartScreen', 'customTi', 'microsoftDefenderForOffice365', 'automatedInvestigation',
+  'microsoftThreatExperts', 'customDetection', 'microsoftDefenderForIdentity', 'cloudAppSecurity', 'microsoft365Defender', 'azureAdIdentityProtection',
+  'manual', 'microsoftDataLossPrevention', 'appGovernancePolicy', 'appGovernanceDetection', 'microsoftDefenderForCloud', 'microsoftDefenderForIoT',
+  'microsoftDefenderForServers', 'microsoftDefenderForStorage', 'microsoftDefenderForDNS', 'microsoftDefenderForDatabases',
+  'microsoftDefenderForContainers', 'microsoftDefenderForNetwork', 'microsoftDefenderForAppService', 'microsoftDefenderForKeyVault',
+  'microsoftDefenderForResourceManager', 'microsoftDefenderForApiManagement', 'nrtAlerts', 'scheduledAlerts',
+  'microsoftDefenderThreatIntelligenceAnalytics', 'builtInMl', 'microsoftInsiderRiskManagement', 'microsoftThreatIntelligence',
+  'microsoftDefenderForAIServices', 'securityCopilot', 'microsoftSentinel',
+] as const;
 
 /**
  * A value read from Microsoft: one of the known members, or any other string the service sends (unknownFutureValue,
@@ -347,9 +375,9 @@ export const EVIDENCE_TYPE_PREFIX = '#microsoft.graph.security.';
 // ---------------------------------------------------------------------------------------------------------------
 // Reading Microsoft's JSON (the JSON boundary: `any` stays out, values are checked as they are read)
 
-export type Json = Record<string, unknown>;
+export type Json = JsonObject;
 
-export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = isJsonObject;
 
 /** A string, or a number written as a string (ids); anything else is null. */
 export function str(v: unknown): string | null {
@@ -372,6 +400,24 @@ export function readEnum<T extends string>(vocab: Vocabulary<T>, raw: unknown, u
   const s = String(raw);
   return vocab.index.get(normalizeKey(s)) ?? unknownValue(s);
 }
+
+/** normalised spelling → member, for the open vocabularies (sources) that have no labels */
+export const memberIndex = (members: readonly string[]): ReadonlyMap<string, string> => new Map(members.map((m) => [normalizeKey(m), m]));
+const SERVICE_SOURCE_INDEX = memberIndex(SERVICE_SOURCES);
+const DETECTION_SOURCE_INDEX = memberIndex(DETECTION_SOURCES);
+
+/**
+ * A source (serviceSource, detectionSource) read from Microsoft: its Graph member in any spelling ("MicrosoftDefender
+ * ForEndpoint" in the doc examples), else as sent (unknownFutureValue, a member added later); null or absent is
+ * `unknown`.
+ */
+export function readSource(index: ReadonlyMap<string, string>, raw: unknown): string {
+  const s = str(raw);
+  if (s === null || s === '') return 'unknown';
+  return index.get(normalizeKey(s)) ?? s;
+}
+export const readServiceSource = (raw: unknown): string => readSource(SERVICE_SOURCE_INDEX, raw);
+export const readDetectionSource = (raw: unknown): string => readSource(DETECTION_SOURCE_INDEX, raw);
 
 /** The Defender XDR API writes in PascalCase what Graph writes in camelCase ("Active" → "active"). */
 export const lowerFirst = (s: string): string => (s === '' ? s : s[0]!.toLowerCase() + s.slice(1));
@@ -415,8 +461,8 @@ export function alertFromGraph(json: unknown): Alert {
     severity: readEnum(SEVERITY_VOCABULARY, json.severity),
     classification: readEnum(CLASSIFICATION_VOCABULARY, json.classification),
     determination: readEnum(DETERMINATION_VOCABULARY, json.determination),
-    serviceSource: str(json.serviceSource) ?? 'unknown',
-    detectionSource: str(json.detectionSource) ?? 'unknown',
+    serviceSource: readServiceSource(json.serviceSource),
+    detectionSource: readDetectionSource(json.detectionSource),
     detectorId: str(json.detectorId),
     category: str(json.category),
     assignedTo: str(json.assignedTo),

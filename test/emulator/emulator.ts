@@ -398,6 +398,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (fault) entry.fault = fault.kind === 'status' ? `status ${fault.status}` : fault.kind === 'delay' ? `delay ${fault.delayMs}ms` : fault.kind;
     if (fault?.kind === 'reset') { req.socket.destroy(); finish(null); return; }
     if (fault?.kind === 'delay') await sleep(fault.delayMs ?? 0);
+    if (fault?.kind === 'body') {
+      // the answer replaced as a broken gateway would: the text as given, nothing of the service's
+      const payload = Buffer.from(fault.body ?? '', 'utf8');
+      const status = fault.status ?? 200;
+      res.writeHead(status, { 'content-type': fault.contentType ?? 'application/json; charset=utf-8', 'content-length': payload.length });
+      res.end(payload);
+      finish(status); return;
+    }
     if (fault?.kind === 'status') {
       const a = faultAnswer(flavor, fault.status ?? 500, now(), typeof req.headers['client-request-id'] === 'string' ? req.headers['client-request-id'] : undefined);
       const ra = retryAfterHeader(fault);

@@ -131,6 +131,33 @@ describe('emulator core: injected faults', () => {
     expect((await get('/v1.0/security/incidents')).status).to.equal(200);
   });
 
+  it('body replaces the answer with the given text, status and content type, for exactly N requests', async () => {
+    expect(() => parseFault({ kind: 'body' })).to.throw(/body must be/);
+    expect(() => parseFault({ kind: 'body', body: '', status: 600 })).to.throw(/200 to 599/);
+    expect(() => parseFault({ kind: 'body', body: '', contentType: 'a\r\nx: y' })).to.throw(/contentType/);
+    em.addFault({ kind: 'body', body: '{"value":null}', count: 2, match: { path: '/v1.0/security/incidents' } });
+    for (let i = 0; i < 2; i++) {
+      const r = await get('/v1.0/security/incidents?$top=5');
+      expect(r.status).to.equal(200);
+      expect(r.text).to.equal('{"value":null}');
+      expect(r.headers['content-type']).to.match(/^application\/json/);
+    }
+    expect((await get('/v1.0/security/incidents?$top=5')).json.value).to.have.length(5);
+    em.addFault({ kind: 'body', body: '', count: 1 });
+    const empty = await get('/api/incidents');
+    expect([empty.status, empty.text, empty.headers['content-length']]).to.deep.equal([200, '', '0']);
+    em.addFault({ kind: 'body', body: '<html>gateway</html>', status: 502, contentType: 'text/html', count: 1 });
+    const html = await get('/api/incidents');
+    expect([html.status, html.text, html.headers['content-type']]).to.deep.equal([502, '<html>gateway</html>', 'text/html']);
+    // the token endpoint too: a gateway in front of Entra ID
+    em.addFault({ kind: 'body', body: '{"access_token":5}', match: { path: `/${em.tenantId}/oauth2` } });
+    const full = em.app('full');
+    const form = { client_id: full.clientId, client_secret: full.clientSecret ?? '', scope: `${em.origin}/.default`, grant_type: 'client_credentials' };
+    const t = await request(`${em.origin}/${em.tenantId}/oauth2/v2.0/token`, { form, ca: em.caPem });
+    expect([t.status, t.text]).to.deep.equal([200, '{"access_token":5}']);
+    expect(em.requests().at(-1)?.fault).to.equal('body');
+  });
+
   it('never applies to /_emulator/ paths, and the first matching fault wins', () => {
     const f = new Faults();
     f.add({ kind: 'reset', count: 1 });

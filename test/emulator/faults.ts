@@ -1,18 +1,24 @@
 // Injected faults: each applies to the next `count` requests that match it (method and/or path prefix).
 import { isObject } from './jwt';
 
-export type FaultKind = 'status' | 'delay' | 'reset' | 'truncate';
+export type FaultKind = 'status' | 'delay' | 'reset' | 'truncate' | 'body';
 
 export interface FaultSpec {
   kind: FaultKind;
-  /** for kind "status" */
-  status?: 429 | 500 | 503 | 504;
+  /** for kind "status": 429, 500, 503 or 504; for kind "body": any of 200..599 (default 200) */
+  status?: number;
   /** Retry-After: seconds, "http-date" (an HTTP-date `retryAfterSeconds` (default 1) ahead), or null/absent for none */
   retryAfter?: number | 'http-date' | null;
   /** for "http-date": how far ahead the date is (default 1 s) */
   retryAfterSeconds?: number;
   /** for kind "delay" */
   delayMs?: number;
+  /**
+   * for kind "body": the answer's text, sent as is in place of the service's answer (a broken gateway or proxy):
+   * with `status` (default 200; for this kind any of 200..599) and `contentType` (default application/json)
+   */
+  body?: string;
+  contentType?: string;
   /** how many matching requests it applies to (default 1) */
   count?: number;
   /** path: a path prefix; query: text the raw query string must contain (e.g. "$expand=alerts") */
@@ -39,13 +45,25 @@ const safeDecode = (s: string): string => {
 export function parseFault(input: unknown): FaultSpec {
   if (!isObject(input)) throw new FaultError('The body must be a JSON object.');
   const kind = input.kind;
-  if (kind !== 'status' && kind !== 'delay' && kind !== 'reset' && kind !== 'truncate') {
-    throw new FaultError('kind must be one of "status", "delay", "reset", "truncate".');
+  if (kind !== 'status' && kind !== 'delay' && kind !== 'reset' && kind !== 'truncate' && kind !== 'body') {
+    throw new FaultError('kind must be one of "status", "delay", "reset", "truncate", "body".');
   }
   const spec: FaultSpec = { kind };
   if (kind === 'status') {
     if (![429, 500, 503, 504].includes(input.status as number)) throw new FaultError('status must be 429, 500, 503 or 504.');
-    spec.status = input.status as 429 | 500 | 503 | 504;
+    spec.status = input.status as number;
+  }
+  if (kind === 'body') {
+    if (typeof input.body !== 'string') throw new FaultError('body must be the answer\'s text, a string ("" for an empty body).');
+    spec.body = input.body;
+    if (input.status !== undefined) {
+      if (typeof input.status !== 'number' || !Number.isInteger(input.status) || input.status < 200 || input.status > 599) throw new FaultError('status must be a whole number from 200 to 599 for kind "body".');
+      spec.status = input.status;
+    }
+    if (input.contentType !== undefined) {
+      if (typeof input.contentType !== 'string' || input.contentType === '' || /[\r\n]/.test(input.contentType)) throw new FaultError('contentType must be a media type such as "text/html".');
+      spec.contentType = input.contentType;
+    }
   }
   if (input.retryAfter !== undefined && input.retryAfter !== null) {
     const ra = input.retryAfter;

@@ -309,3 +309,58 @@ describe('tenant/graph: $select and odd paths', () => {
     expect(t.graph(req('/v1.0/security/incidents', { method: 'DELETE' }))?.status).to.equal(405);
   });
 });
+
+describe('tenant/graph: evolvable enums and Prefer: include-unknown-enum-members', () => {
+  const t = tenant(20, 7);
+  const PREFER = { prefer: 'include-unknown-enum-members' };
+  // an incident Defender Experts set to awaitingAction, with a Defender for Cloud alert from a Defender for Databases detection
+  const added = t.control.addIncident({ displayName: 'Experts need you', status: 'awaitingAction', serviceSource: 'microsoftDefenderForCloud', detectionSource: 'microsoftDefenderForDatabases', alerts: 1 }, NOW);
+  const id = String(added.id);
+  const alertId = String((added.alerts as J[])[0]!.id);
+
+  it('without the header, later members read as unknownFutureValue (incident, alerts, lists) and no preference is applied', () => {
+    const res = t.graph(req(`${INC}/${id}`, { query: '$expand=alerts' }));
+    expect(res?.headers?.['preference-applied']).to.equal(undefined);
+    const inc = json(res);
+    expect(inc.status).to.equal('unknownFutureValue');
+    expect([inc.alerts[0].serviceSource, inc.alerts[0].detectionSource]).to.deep.equal(['unknownFutureValue', 'unknownFutureValue']);
+    const listed = json(t.graph(req(INC, { query: '$top=50&$expand=alerts' }))).value.find((i: J) => i.id === id);
+    expect(listed.status).to.equal('unknownFutureValue');
+    const alert = json(t.graph(req(`/v1.0/security/alerts_v2/${alertId}`)));
+    expect([alert.serviceSource, alert.detectionSource]).to.deep.equal(['unknownFutureValue', 'unknownFutureValue']);
+    // members before the sentinel are as they are
+    const other = json(t.graph(req(INC, { query: '$top=50&$expand=alerts' }))).value.find((i: J) => i.id !== id);
+    expect(['active', 'inProgress', 'resolved', 'redirected']).to.include(other.status);
+  });
+
+  it('with the header, the members themselves, and Preference-Applied says so', () => {
+    const res = t.graph(req(`${INC}/${id}`, { query: '$expand=alerts', headers: PREFER }));
+    expect(res?.headers?.['preference-applied']).to.equal('include-unknown-enum-members');
+    const inc = json(res);
+    expect(inc.status).to.equal('awaitingAction');
+    expect([inc.alerts[0].serviceSource, inc.alerts[0].detectionSource]).to.deep.equal(['microsoftDefenderForCloud', 'microsoftDefenderForDatabases']);
+    // among other preferences, in any case
+    const mixed = json(t.graph(req(`/v1.0/security/alerts_v2/${alertId}`, { headers: { prefer: 'odata.maxpagesize=10, Include-Unknown-Enum-Members' } })));
+    expect(mixed.serviceSource).to.equal('microsoftDefenderForCloud');
+    // an error is not a preference applied
+    expect(t.graph(req(`${INC}/999999`, { headers: PREFER }))?.headers?.['preference-applied']).to.equal(undefined);
+  });
+
+  it("filters: a later member is a 400 without the header; eq 'unknownFutureValue' finds the hidden ones", () => {
+    const bad = t.graph(req(INC, { query: qs({ $filter: "status eq 'awaitingAction'" }) }));
+    expect(bad?.status).to.equal(400);
+    expect(json(bad).error.message).to.match(/not a valid enumeration type constant/);
+    const hidden = json(t.graph(req(INC, { query: qs({ $filter: "status eq 'unknownFutureValue'" }) }))).value;
+    expect(hidden.map((i: J) => i.id)).to.deep.equal([id]);
+    const withHeader = json(t.graph(req(INC, { query: qs({ $filter: "status eq 'awaitingAction'" }), headers: PREFER }))).value;
+    expect(withHeader.map((i: J) => [i.id, i.status])).to.deep.equal([[id, 'awaitingAction']]);
+    expect(json(t.graph(req(INC, { query: qs({ $filter: "status eq 'unknownFutureValue'" }), headers: PREFER }))).value).to.deep.equal([]);
+    expect(t.graph(req('/v1.0/security/alerts_v2', { query: qs({ $filter: "serviceSource eq 'microsoftDefenderForCloud'" }) }))?.status).to.equal(400);
+    expect(json(t.graph(req('/v1.0/security/alerts_v2', { query: qs({ $filter: "serviceSource eq 'microsoftDefenderForCloud'" }), headers: PREFER }))).value.map((a: J) => a.id)).to.deep.equal([alertId]);
+  });
+
+  it('the Defender XDR face names them its own way', () => {
+    const inc = json(t.defender(req(`/api/incidents/${id}`)));
+    expect([inc.alerts[0].serviceSource, inc.alerts[0].detectionSource]).to.deep.equal(['MicrosoftDefenderForCloud', 'DefenderForDatabases']);
+  });
+});

@@ -6,7 +6,7 @@ import type { FaceRequest, FaceResponse } from './api';
 import { HuntingError, type HuntingEngine } from '../hunting/api';
 import {
   type Alert, type Incident, ALERT_STATUS, CLASSIFICATION, DETERMINATION, INCIDENT_STATUS, LIVE_CLASSIFICATION, LIVE_DETERMINATION,
-  LIVE_STATUS, SERVICE_SOURCE, SEVERITY, Store, isoStamp, parseStamp, stampOf,
+  LIVE_STATUS, PREFER_UNKNOWN, SENTINEL, SERVICE_SOURCE, SEVERITY, Store, evolvedMembers, isoStamp, parseStamp, shownMember, stampOf,
 } from './model';
 import {
   type EntityModel, type Field, type OrderKey, ODataError, compareBy, evaluate, parseCount, parseFilter, parseNonNegative, parseOrderBy, parseQueryString,
@@ -263,7 +263,34 @@ export function parseTimespan(text: string, now: Date): { from: Date; to: Date }
 
 function segments(path: string): string[] { return path.split('/').filter((s) => s.length > 0); }
 
+/** Whether the request's Prefer header (one or several, comma-separated preferences) holds include-unknown-enum-members. */
+export function prefersUnknownMembers(req: FaceRequest): boolean {
+  return (req.headers['prefer'] ?? '').split(',').some((p) => p.trim().split(/[;=]/)[0]!.trim().toLowerCase() === PREFER_UNKNOWN);
+}
+
+/**
+ * An entity model as a caller without `Prefer: include-unknown-enum-members` sees it: its evolvable enums end at
+ * unknownFutureValue (a $filter naming a later member is a 400) and their later members read as unknownFutureValue.
+ */
+function withoutEvolved<T>(model: EntityModel<T>): EntityModel<T> {
+  const filterable = model.filterable.map((f): Field<T> => {
+    if (f.type.kind !== 'enum' || evolvedMembers(f.type.members).length === 0) return f;
+    const members = f.type.members;
+    return { ...f, type: { ...f.type, members: members.slice(0, members.indexOf(SENTINEL) + 1) }, get: (i) => { const v = f.get(i); return typeof v === 'string' ? shownMember(v, members, false) : v; } };
+  });
+  return { ...model, filterable };
+}
+const KNOWN_INCIDENT_MODEL = withoutEvolved(INCIDENT_MODEL);
+const KNOWN_ALERT_MODEL = withoutEvolved(ALERT_MODEL);
+
 export function graphFace(state: TenantState, req: FaceRequest): FaceResponse | undefined {
+  const includeUnknown = prefersUnknownMembers(req);
+  const res = graphRoute(state, req, includeUnknown);
+  if (res && includeUnknown && res.status >= 200 && res.status < 300) res.headers = { ...res.headers, 'preference-applied': PREFER_UNKNOWN };
+  return res;
+}
+
+function graphRoute(state: TenantState, req: FaceRequest, includeUnknown: boolean): FaceResponse | undefined {
   const seg = segments(req.path);
   if (seg.length < 3 || seg[0].toLowerCase() !== 'v1.0' || seg[1].toLowerCase() !== 'security') return undefined;
   const res = seg[2].toLowerCase();
@@ -276,9 +303,9 @@ export function graphFace(state: TenantState, req: FaceRequest): FaceResponse | 
       if (method !== 'GET') return methodNotAllowed();
       const f = forbidden(req, INCIDENT_READ); if (f) return f;
       return list(req, {
-        items: store.incidents, model: INCIDENT_MODEL, sortable: INC_SORTABLE, defaultOrder: INC_DEFAULT_ORDER, idField: INC_ID,
+        items: store.incidents, model: includeUnknown ? INCIDENT_MODEL : KNOWN_INCIDENT_MODEL, sortable: INC_SORTABLE, defaultOrder: INC_DEFAULT_ORDER, idField: INC_ID,
         maxTop: INCIDENT_MAX_TOP, defaultPage: INCIDENT_MAX_TOP, options: ['$filter', '$top', '$skip', '$count', '$orderby', '$expand', '$select'],
-        context: 'security/incidents', serialize: (i, expand) => graphIncident(i, tenantId, expand),
+        context: 'security/incidents', serialize: (i, expand) => graphIncident(i, tenantId, expand, includeUnknown),
       });
     }
     const idText = safeDecode(seg[3]);
@@ -292,7 +319,7 @@ export function graphFace(state: TenantState, req: FaceRequest): FaceResponse | 
           checkOptions(q, ['$expand', '$select']);
           const expand = parseExpand(q);
           const body = { '@odata.context': `${req.origin}/v1.0/$metadata#security/incidents${expand ? '(alerts())' : ''}/$entity`,
-            ...applySelect(graphIncident(inc, tenantId, expand), q.get('$select'), INCIDENT_MODEL as EntityModel<unknown>) };
+            ...applySelect(graphIncident(inc, tenantId, expand, includeUnknown), q.get('$select'), INCIDENT_MODEL as EntityModel<unknown>) };
           return { status: 200, body };
         } catch (e) { if (e instanceof ODataError) return queryError(req, e); throw e; }
       }
@@ -301,7 +328,7 @@ export function graphFace(state: TenantState, req: FaceRequest): FaceResponse | 
         if (!inc) return notFound(req, 'Incident', idText);
         const parsed = parseBody(req); if (!parsed.ok) return parsed.res; const body = parsed.body;
         const err = patchIncident(state, inc, body, req); if (err) return err;
-        return { status: 200, body: { '@odata.context': `${req.origin}/v1.0/$metadata#security/incidents/$entity`, ...graphIncident(inc, tenantId, false) } };
+        return { status: 200, body: { '@odata.context': `${req.origin}/v1.0/$metadata#security/incidents/$entity`, ...graphIncident(inc, tenantId, false, includeUnknown) } };
       }
       return methodNotAllowed();
     }
@@ -329,16 +356,16 @@ export function graphFace(state: TenantState, req: FaceRequest): FaceResponse | 
     const f = forbidden(req, ALERT_READ); if (f) return f;
     if (seg.length === 3) {
       return list(req, {
-        items: store.alerts, model: ALERT_MODEL, sortable: [...Object.values(AL_FIELDS), AL_ID], defaultOrder: AL_DEFAULT_ORDER, idField: AL_ID,
+        items: store.alerts, model: includeUnknown ? ALERT_MODEL : KNOWN_ALERT_MODEL, sortable: [...Object.values(AL_FIELDS), AL_ID], defaultOrder: AL_DEFAULT_ORDER, idField: AL_ID,
         maxTop: ALERT_MAX_TOP, defaultPage: ALERT_DEFAULT_PAGE, options: ['$filter', '$top', '$skip', '$count', '$orderby', '$select'],
-        context: 'security/alerts_v2', serialize: (a) => graphAlert(a, tenantId),
+        context: 'security/alerts_v2', serialize: (a) => graphAlert(a, tenantId, includeUnknown),
       });
     }
     if (seg.length === 4) {
       const id = safeDecode(seg[3]);
       const a = store.alertsById.get(id);
       if (!a) return notFound(req, 'Alert', id);
-      return { status: 200, body: { '@odata.context': `${req.origin}/v1.0/$metadata#security/alerts_v2/$entity`, ...graphAlert(a, tenantId) } };
+      return { status: 200, body: { '@odata.context': `${req.origin}/v1.0/$metadata#security/alerts_v2/$entity`, ...graphAlert(a, tenantId, includeUnknown) } };
     }
     return undefined;
   }

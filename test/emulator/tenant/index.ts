@@ -5,13 +5,18 @@ import type { FaceRequest, IncidentPatch, Tenant, TenantOptions } from './api';
 import { defenderFace } from './defender';
 import { type TenantState, graphFace } from './graph';
 import {
-  type Incident, LEGACY_CLASSIFICATION, LEGACY_DETERMINATION, LEGACY_SEVERITY, LEGACY_STATUS, LIVE_CLASSIFICATION, LIVE_DETERMINATION,
-  LIVE_SEVERITY, LIVE_STATUS, SERVICE_SOURCE, SEVERITY_RANK, type Stamp, Store, cmpStamp, parseStamp, stampOf,
+  type Incident, DETECTION_SOURCE, INCIDENT_STATUS, LEGACY_CLASSIFICATION, LEGACY_DETERMINATION, LEGACY_SEVERITY, LEGACY_STATUS, LIVE_CLASSIFICATION,
+  LIVE_DETERMINATION, LIVE_SEVERITY, SENTINEL, SERVICE_SOURCE, SEVERITY_RANK, type Stamp, Store, cmpStamp, parseStamp, stampOf,
 } from './model';
 import { Rng, makeAlert, seedStore, toSeedAlert } from './seed';
 import { graphAlert, graphIncident } from './shapes';
 
 export * from './api';
+
+/** What the control API may set: every member but the sentinel (awaitingAction too: Defender Experts set it, never the API). */
+const CONTROL_STATUS = INCIDENT_STATUS.filter((v) => v !== SENTINEL);
+const LIVE_SERVICE_SOURCE = SERVICE_SOURCE.filter((v) => v !== SENTINEL);
+const LIVE_DETECTION_SOURCE = DETECTION_SOURCE.filter((v) => v !== SENTINEL);
 
 /** Matches a Graph value (any case) or its legacy PascalCase name; throws a readable error otherwise. */
 function enumIn(field: string, v: unknown, graph: readonly string[], legacy: Record<string, string>): string {
@@ -60,15 +65,16 @@ export function createTenant(options: TenantOptions): Tenant {
         assignedTo: input.assignedTo === undefined || input.assignedTo === null ? null : String(input.assignedTo),
         classification,
         determination: input.determination === undefined ? 'unknown' : enumIn('determination', input.determination, LIVE_DETERMINATION, LEGACY_DETERMINATION),
-        status: input.status === undefined ? 'active' : enumIn('status', input.status, LIVE_STATUS, LEGACY_STATUS),
+        status: input.status === undefined ? 'active' : enumIn('status', input.status, CONTROL_STATUS, LEGACY_STATUS),
         severity: input.severity === undefined ? 'medium' : enumIn('severity', input.severity, LIVE_SEVERITY, LEGACY_SEVERITY),
         customTags: input.customTags !== undefined ? strings('customTags', input.customTags) : input.tags !== undefined ? strings('tags', input.tags) : [],
         systemTags: [], comments: [], alerts: [], redirectIncidentId: null, detectionSource: 'Microsoft Defender XDR',
       };
       const nAlerts = typeof input.alerts === 'number' ? Math.max(0, Math.min(20, Math.floor(input.alerts))) : 1;
-      const serviceSource = input.serviceSource === undefined ? undefined : enumIn('serviceSource', input.serviceSource, SERVICE_SOURCE, {});
+      const serviceSource = input.serviceSource === undefined ? undefined : enumIn('serviceSource', input.serviceSource, LIVE_SERVICE_SOURCE, {});
+      const detectionSource = input.detectionSource === undefined ? undefined : enumIn('detectionSource', input.detectionSource, LIVE_DETECTION_SOURCE, {});
       for (let k = 0; k < nAlerts; k++) {
-        const alert = makeAlert(ctx, inc, { ms: created.ms + k * 1000, sub: 0 }, { serviceSource, severity: k === 0 && inc.severity !== 'unknown' ? inc.severity : undefined });
+        const alert = makeAlert(ctx, inc, { ms: created.ms + k * 1000, sub: 0 }, { serviceSource, detectionSource, severity: k === 0 && inc.severity !== 'unknown' ? inc.severity : undefined });
         // an alert of an incident that happens now was not updated in the future: seeded history may run up to an
         // hour past creation, but never past the service clock
         if (cmpStamp(alert.lastUpdate, nowStamp) > 0 && cmpStamp(alert.created, nowStamp) <= 0) alert.lastUpdate = nowStamp;
@@ -83,7 +89,7 @@ export function createTenant(options: TenantOptions): Tenant {
         inc.status = 'redirected'; inc.redirectIncidentId = target.id;
       }
       store.addIncident(inc);
-      return graphIncident(inc, options.tenantId, true);
+      return graphIncident(inc, options.tenantId, true, true);
     },
 
     updateIncident(id: string, patch: IncidentPatch, now: Date) {
@@ -91,7 +97,7 @@ export function createTenant(options: TenantOptions): Tenant {
       if (!inc) return undefined;
       const next: Partial<Incident> = {};
       if (patch.displayName !== undefined) next.displayName = patch.displayName;
-      if (patch.status !== undefined) next.status = enumIn('status', patch.status, LIVE_STATUS, LEGACY_STATUS);
+      if (patch.status !== undefined) next.status = enumIn('status', patch.status, CONTROL_STATUS, LEGACY_STATUS);
       if (patch.severity !== undefined) next.severity = enumIn('severity', patch.severity, LIVE_SEVERITY, LEGACY_SEVERITY);
       if (patch.classification !== undefined) next.classification = enumIn('classification', patch.classification, LIVE_CLASSIFICATION, LEGACY_CLASSIFICATION);
       if (patch.determination !== undefined) next.determination = enumIn('determination', patch.determination, LIVE_DETERMINATION, LEGACY_DETERMINATION);
@@ -113,7 +119,7 @@ export function createTenant(options: TenantOptions): Tenant {
         if (next.assignedTo !== undefined) a.assignedTo = next.assignedTo;
         if (next.status === 'resolved' && a.status !== 'resolved') { a.status = 'resolved'; a.resolved = last; a.lastUpdate = last; }
       }
-      return graphIncident(inc, options.tenantId, true);
+      return graphIncident(inc, options.tenantId, true, true);
     },
 
     addAlert(incidentId: string, input: Record<string, unknown>, now: Date) {
@@ -124,14 +130,15 @@ export function createTenant(options: TenantOptions): Tenant {
         title: typeof input.title === 'string' ? input.title : undefined,
         category: typeof input.category === 'string' ? input.category : undefined,
         severity: input.severity === undefined ? undefined : enumIn('severity', input.severity, LIVE_SEVERITY.slice(1), LEGACY_SEVERITY),
-        serviceSource: input.serviceSource === undefined ? undefined : enumIn('serviceSource', input.serviceSource, SERVICE_SOURCE, {}),
+        serviceSource: input.serviceSource === undefined ? undefined : enumIn('serviceSource', input.serviceSource, LIVE_SERVICE_SOURCE, {}),
+        detectionSource: input.detectionSource === undefined ? undefined : enumIn('detectionSource', input.detectionSource, LIVE_DETECTION_SOURCE, {}),
         status: input.status === undefined ? undefined : enumIn('status', input.status, ['new', 'inProgress', 'resolved'], {}),
       });
       inc.alerts.push(a);
       store.indexAlert(a);
       raiseSeverity(inc);
       inc.lastUpdate = stampOf(now);
-      return graphAlert(a, options.tenantId);
+      return graphAlert(a, options.tenantId, true);
     },
 
     incidentCount() { return store.incidents.length; },

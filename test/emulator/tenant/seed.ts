@@ -141,12 +141,18 @@ function makeEvidence(ctx: Ctx, kind: Evidence['kind'], created: Stamp, dev: Dev
   }
 }
 
-export interface AlertInput { title?: string; severity?: string; category?: string; serviceSource?: string; created?: Stamp; status?: string }
+export interface AlertInput { title?: string; severity?: string; category?: string; serviceSource?: string; detectionSource?: string; created?: Stamp; status?: string }
+
+/** A service source the seed does not draw from (Defender for Cloud), given through the control API: a generic alert. */
+const OTHER_SOURCE = (src: string): (typeof SOURCES)[number] => ({ src, det: [src === 'microsoftDefenderForCloud' ? 'microsoftDefenderForCloud' : 'unknown'], kinds: ['device', 'ip', 'user'] });
+
+/** A pick from `a` (drawn even when `given` is used, so that giving one does not shift what the generator draws next). */
+const pickOr = <T>(rng: Rng, a: readonly T[], given: T | undefined): T => { const picked = rng.pick(a); return given ?? picked; };
 
 /** One alert of `inc`, created at `created` (or inside the incident's life), consistent with the incident's state. */
 export function makeAlert(ctx: Ctx, inc: Incident, created: Stamp, input: AlertInput = {}): Alert {
   const { rng, entities } = ctx;
-  const source = SOURCES.find((s) => s.src === input.serviceSource) ?? rng.pick(SOURCES);
+  const source = SOURCES.find((s) => s.src === input.serviceSource) ?? (input.serviceSource !== undefined ? OTHER_SOURCE(input.serviceSource) : rng.pick(SOURCES));
   const severity = input.severity ?? (inc.severity === 'unknown' ? rng.pick(['informational', 'low']) : rng.pick(LIVE_SEVERITY.slice(1).filter((s) => SEVERITY_RANK[s] <= SEVERITY_RANK[inc.severity])));
   const dev = rng.pick(entities.devices), user = rng.pick(entities.users);
   const kinds = [...new Set([source.kinds[0], ...rng.subset(source.kinds, 3)])];
@@ -158,8 +164,8 @@ export function makeAlert(ctx: Ctx, inc: Incident, created: Stamp, input: AlertI
   return {
     id, incidentId: inc.id, status, severity,
     classification: inc.classification, determination: inc.determination,
-    serviceSource: source.src, detectionSource: rng.pick(source.det), detectorId: rng.uuid(),
-    title: input.title ?? rng.pick(TITLES[source.src]), description: 'A suspicious activity was observed. Attackers often use it to gain or keep access.',
+    serviceSource: source.src, detectionSource: pickOr(rng, source.det, input.detectionSource), detectorId: rng.uuid(),
+    title: input.title ?? rng.pick(TITLES[source.src] ?? ['Suspicious activity in a cloud resource']), description: 'A suspicious activity was observed. Attackers often use it to gain or keep access.',
     category: input.category ?? rng.pick(CATEGORIES), recommendedActions: 'Collect artifacts and determine scope.\nReview the device timeline.',
     assignedTo: inc.assignedTo, mitreTechniques: rng.subset(TECHNIQUES, 2), threatFamilyName: rng.chance(0.3) ? rng.pick(['Qakbot', 'Emotet', 'Cobalt Strike', 'LockBit']) : null,
     investigationId: source.src === 'microsoftDefenderForEndpoint' ? rng.int(1000, 99999) : null,

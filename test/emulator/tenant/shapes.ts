@@ -5,14 +5,18 @@
 import { randomUUID } from 'node:crypto';
 import type { FaceRequest, FaceResponse } from './api';
 import {
-  type Alert, type Evidence, type Incident, LEGACY_ALERT_STATUS, LEGACY_CLASSIFICATION, LEGACY_DETECTION_SOURCE, LEGACY_DETERMINATION,
-  LEGACY_SERVICE_SOURCE, LEGACY_SEVERITY, LEGACY_STATUS, isoStamp,
+  type Alert, type Evidence, type Incident, DETECTION_SOURCE, INCIDENT_STATUS, LEGACY_ALERT_STATUS, LEGACY_CLASSIFICATION, LEGACY_DETECTION_SOURCE,
+  LEGACY_DETERMINATION, LEGACY_SERVICE_SOURCE, LEGACY_SEVERITY, LEGACY_STATUS, SERVICE_SOURCE, isoStamp, shownMember,
 } from './model';
 
 type Json = Record<string, unknown>;
 
 // ------------------------------------------------------------------ Graph
-export function graphIncident(inc: Incident, tenantId: string, expandAlerts: boolean): Json {
+/**
+ * An incident in Graph's shape. `includeUnknown`: the request sent `Prefer: include-unknown-enum-members`; without it,
+ * members of evolvable enums added after `unknownFutureValue` are written as `unknownFutureValue` (model.ts).
+ */
+export function graphIncident(inc: Incident, tenantId: string, expandAlerts: boolean, includeUnknown = false): Json {
   const out: Json = {
     '@odata.type': '#microsoft.graph.security.incident',
     id: String(inc.id),
@@ -25,7 +29,7 @@ export function graphIncident(inc: Incident, tenantId: string, expandAlerts: boo
     assignedTo: inc.assignedTo,
     classification: inc.classification,
     determination: inc.determination,
-    status: inc.status,
+    status: shownMember(inc.status, INCIDENT_STATUS, includeUnknown),
     severity: inc.severity,
     customTags: [...inc.customTags],
     systemTags: [...inc.systemTags],
@@ -33,16 +37,17 @@ export function graphIncident(inc: Incident, tenantId: string, expandAlerts: boo
     // alertComment: comment, createdByDisplayName, createdDateTime (resources/security-alertcomment.md)
     comments: inc.comments.map((c) => ({ comment: c.comment, createdByDisplayName: c.createdBy, createdDateTime: isoStamp(c.created) })),
   };
-  if (expandAlerts) out.alerts = inc.alerts.map((a) => graphAlert(a, tenantId));
+  if (expandAlerts) out.alerts = inc.alerts.map((a) => graphAlert(a, tenantId, includeUnknown));
   return out;
 }
 
-export function graphAlert(a: Alert, tenantId: string): Json {
+export function graphAlert(a: Alert, tenantId: string, includeUnknown = false): Json {
   return {
     '@odata.type': '#microsoft.graph.security.alert',
     id: a.id, providerAlertId: a.id, incidentId: String(a.incidentId),
     status: a.status, severity: a.severity, classification: a.classification, determination: a.determination,
-    serviceSource: a.serviceSource, detectionSource: a.detectionSource, detectorId: a.detectorId, tenantId,
+    serviceSource: shownMember(a.serviceSource, SERVICE_SOURCE, includeUnknown), detectionSource: shownMember(a.detectionSource, DETECTION_SOURCE, includeUnknown),
+    detectorId: a.detectorId, tenantId,
     title: a.title, description: a.description, recommendedActions: a.recommendedActions, category: a.category,
     assignedTo: a.assignedTo,
     alertWebUrl: `https://security.microsoft.com/alerts/${a.id}?tid=${tenantId}`,

@@ -19,11 +19,12 @@ function fakeApi(flavor: 'graph' | 'defender', apiUrl: string): DefenderApi & { 
   return {
     flavor,
     apiUrl,
+    name: flavor === 'graph' ? 'Microsoft Graph' : 'the Defender XDR API',
     sent,
     tokens: {} as DefenderApi['tokens'],
-    async call<T>(call: { path: string }): Promise<T> {
+    async call(call: { path: string }): Promise<unknown> {
       sent.push(call.path);
-      return { value: [] } as T;
+      return { value: [] };
     },
   };
 }

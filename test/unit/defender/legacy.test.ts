@@ -240,6 +240,23 @@ describe('defender legacy: real payloads', () => {
     expect(alert).to.deep.include({ serviceSource: 'someNewProduct', detectionSource: 'newSensor', status: 'active', title: '', evidence: [] });
   });
 
+  it("maps the newer service and detection sources onto Graph's members (Defender for Cloud and its plans)", () => {
+    const pairs: Array<[string, string, string, string]> = [
+      ['MicrosoftDefenderForCloud', 'DefenderForDatabases', 'microsoftDefenderForCloud', 'microsoftDefenderForDatabases'],
+      ['microsoftDefenderForCloud', 'MicrosoftDefenderForStorage', 'microsoftDefenderForCloud', 'microsoftDefenderForStorage'],
+      ['DefenderForCloud', 'defender_for_key_vault', 'microsoftDefenderForCloud', 'microsoftDefenderForKeyVault'],
+      ['MicrosoftSentinel', 'ScheduledAlerts', 'microsoftSentinel', 'scheduledAlerts'],
+      ['DataLossPrevention', 'MicrosoftDataLossPrevention', 'dataLossPrevention', 'microsoftDataLossPrevention'],
+      // names that are not Graph's, and names of Object.prototype, are kept as names
+      ['constructor', '__proto__', 'constructor', '__proto__'],
+      ['ToString', 'HasOwnProperty', 'toString', 'hasOwnProperty'],
+    ];
+    for (const [service, detection, graphService, graphDetection] of pairs) {
+      const alert = alertFromLegacy({ alertId: 'x', serviceSource: service, detectionSource: detection });
+      expect([alert.serviceSource, alert.detectionSource], `${service} / ${detection}`).to.deep.equal([graphService, graphDetection]);
+    }
+  });
+
   it('maps the entities real answers carry, `Mailbox` spelt either way', () => {
     const evidence = incidentFromLegacy(real()).alerts![0]!.evidence;
     const byType = (t: string) => evidence.filter((e) => e['@odata.type'] === T + t);

@@ -14,6 +14,7 @@ import {
   DETERMINATIONS_BY_CLASSIFICATION,
   INCIDENT_STATUSES,
   SEVERITIES,
+  alertFromGraph,
   type Classification,
   type Determination,
   checkDetermination,
@@ -397,5 +398,20 @@ describe('defender model: incidentFromGraph', () => {
     expect(syncActionErrorOf('API_ERROR', () => incidentFromGraph({ displayName: 'x' }))).to.include('without an id');
     expect(syncActionErrorOf('API_ERROR', () => incidentFromGraph({ id: '5', createdDateTime: '2024-01-01T00:00:00Z' }))).to.include('incident 5 without lastUpdateDateTime');
     expect(syncActionErrorOf('API_ERROR', () => incidentFromGraph({ ...fixture('graph-get-incident.json'), alerts: [{ title: 'no id' }] }))).to.include('an alert without an id');
+  });
+});
+
+describe('defender model: service and detection sources', () => {
+  it("reads Graph's members in any spelling, the newer (evolvable) ones included, and keeps what it does not know", () => {
+    const read = (serviceSource: unknown, detectionSource: unknown) => {
+      const a = alertFromGraph({ id: 'a1', serviceSource, detectionSource });
+      return [a.serviceSource, a.detectionSource];
+    };
+    expect(read('MicrosoftDefenderForEndpoint', 'WindowsDefenderAv')).to.deep.equal(['microsoftDefenderForEndpoint', 'WindowsDefenderAv']);
+    expect(read('microsoftDefenderForCloud', 'microsoftDefenderForDatabases')).to.deep.equal(['microsoftDefenderForCloud', 'microsoftDefenderForDatabases']);
+    expect(read('MICROSOFT_DEFENDER_FOR_CLOUD', 'MicrosoftDefenderForApiManagement')).to.deep.equal(['microsoftDefenderForCloud', 'microsoftDefenderForApiManagement']);
+    expect(read('unknownFutureValue', 'somethingNewer')).to.deep.equal(['unknownFutureValue', 'somethingNewer']);
+    expect(read(null, undefined)).to.deep.equal(['unknown', 'unknown']);
+    expect(read('constructor', 'toString')).to.deep.equal(['constructor', 'toString']);
   });
 });
