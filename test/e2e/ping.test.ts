@@ -200,6 +200,24 @@ describe('Ping against the emulator', function () {
       }
     });
 
+    it('a proxy that will not open the tunnel is NETWORK naming the proxy (not an answer of Entra ID), nothing sent', async () => {
+      // 403: not retried, so the run ends at once; a 502 is tried again like a refused connection, and then ends the
+      // same way (test/unit/http/tunnel.test.ts)
+      const proxy = await startProxy({ connectStatus: 403, auth: { user: 'proxyuser', password: 'Proxy-P@ss-Planted-9' } });
+      try {
+        const seq = lastSeq();
+        const run = await ping(graphEnv({ M365D_PROXY_URL: proxy.url.replace('://', `://proxyuser:${encodeURIComponent('Proxy-P@ss-Planted-9')}@`) }));
+        expect(run.code).to.equal(1);
+        // the proxy as configured, password hidden (the redactor of messages may hide more of it: not this test's concern)
+        expectFailure(run, 'NETWORK', new RegExp(`^The proxy http://proxyuser:\\S*127\\.0\\.0\\.1:${proxy.port} refused a tunnel to 127\\.0\\.0\\.1:${em.port} for the token request \\(it answered CONNECT with 403 Forbidden\\)\\.$`));
+        expect(proxy.connects.map((c) => c.status)).to.deep.equal([403]);
+        expect(em.requests(seq)).to.deep.equal([]);
+        expect(run.stdout + run.stderr).not.to.include('Proxy-P@ss-Planted-9');
+      } finally {
+        await proxy.close();
+      }
+    });
+
     it('honours HTTPS_PROXY and NO_PROXY when M365D_PROXY_URL is unset', async () => {
       const proxy = await startProxy();
       try {
