@@ -78,8 +78,43 @@ describe('run-action harness', function () {
       ['# a comment', 'export A=1', 'B = "two words" # note', "C='single $x'", 'D="-----BEGIN CERTIFICATE-----', 'MIIB', '-----END CERTIFICATE-----"', 'E=plain # trailing', 'F="esc\\"aped\\n"'].join('\n'),
       'x.env',
     );
-    expect(env).to.deep.equal({ A: '1', B: 'two words', C: 'single $x', D: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----', E: 'plain', F: 'esc"aped\n' });
+    // dotenv keeps the backslash of \" (it only keeps the quote from ending the value)
+    expect(env).to.deep.equal({ A: '1', B: 'two words', C: 'single $x', D: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----', E: 'plain', F: 'esc\\"aped\n' });
     expect(() => harness.parseEnvFile('NOT A LINE', 'y.env')).to.throw(/y\.env:1: expected KEY=VALUE/);
+    expect(() => harness.parseEnvFile('A=1\r\n\r\n  two words\r\n', 'z.env')).to.throw(/z\.env:3: expected KEY=VALUE/);
+  });
+
+  it('reads escapes, quotes and comments the way dotenv does', () => {
+    // each line: what it says in the file, and the value dotenv's parse gives for it
+    const cases: Array<[string, string]> = [
+      ['DQ="a\\nb\\rc"', 'a\nb\rc'], // double quotes: \n and \r become a newline and a carriage return
+      ['DQ="tab\\t back\\\\slash \\$x"', 'tab\\t back\\\\slash \\$x'], // ... and nothing else is unescaped
+      ["SQ='a\\nb'", 'a\\nb'], // single quotes: literal
+      ['BQ=`a\\nb "q" \'s\'`', 'a\\nb "q" \'s\''], // backticks: literal, other quotes inside
+      ['UQ=a\\nb', 'a\\nb'], // unquoted: literal
+      ['UQ=  spaced out  ', 'spaced out'], // unquoted: trimmed
+      ['UQ=value # comment', 'value'],
+      ['UQ=a#b', 'a'], // an unquoted value ends at any #
+      ['DQ="  kept  " # comment', '  kept  '],
+      ['DQ="has # inside"', 'has # inside'],
+      ['SQ=\'it\\\'s\'', "it\\'s"], // a quote after a backslash does not end the value, the backslash stays
+      ['DQ="a" trailing', '"a" trailing'], // text after the closing quote: read as unquoted, quotes kept
+      ['DQ="open', '"open'], // a quote nothing closes stays in the value
+      ['JSON={"a": "b"}', '{"a": "b"}'],
+      ['EMPTY=', ''],
+      ['EMPTY=   # only a comment', ''],
+      ["EMPTY=''", ''],
+      ['EQ=a=b==', 'a=b=='],
+      ['  export   SPACED  =  v ', 'v'],
+      ['COLON: v', 'v'],
+    ];
+    for (const [line, value] of cases) {
+      const env = harness.parseEnvFile(line, 'cases.env');
+      expect(Object.values(env), line).to.deep.equal([value]);
+    }
+    // multi-line values in any quotes; CRLF files; a later line wins
+    const env = harness.parseEnvFile('M="one\r\ntwo\\n"\r\nB=`x\r\ny`\r\nS=\'p\r\nq\'\r\nM2=first\r\nM2=second\r\n', 'multi.env');
+    expect(env).to.deep.equal({ M: 'one\ntwo\n', B: 'x\ny', S: 'p\nq', M2: 'second' });
   });
 
   it('renders a result readably: status, message, entities, tables', () => {
