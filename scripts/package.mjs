@@ -9,7 +9,7 @@
 //   each action's entry (dist/actions/<id>.js), its bundle (<id>.bundle.js) and code cache (<id>.bundle.cache, when
 //     the build made one), and the shared bundles they require (dist/shared/*.js; the build's dist/bundles.json says
 //     which exist); no source maps, no node_modules: the bundles are self-contained
-//   README.md, LICENSE, and THIRD-PARTY-NOTICES.md (the licences of the npm packages inside the bundles)
+//   README.md, CONTRACT.md (the interface it promises), LICENSE, and THIRD-PARTY-NOTICES.md (the licences of the npm packages inside the bundles)
 //
 // Also written: dist/<name>-<version>.zip.sha256 (sha256sum format). The archive is reproducible: sorted entries, one
 // timestamp ($SOURCE_DATE_EPOCH, else the last commit's time, else 1980-01-01). Prints the archive's path on stdout.
@@ -137,6 +137,7 @@ export function collect(root = repoRoot) {
   }
 
   add('README.md');
+  add('CONTRACT.md');
   add(inside(root, 'LICENSE', 'the licence'));
   add('THIRD-PARTY-NOTICES.md', Buffer.from(thirdPartyNotices(root, code.map(([, meta]) => meta))));
 

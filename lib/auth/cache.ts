@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ActionError } from '../runtime/errors';
-import { ensurePrivateDir, errno, FileLock, readPrivateFile, sweepTempFiles, writeFileAtomic } from '../runtime/files';
+import { ensurePrivateDir, errno, FileLock, isPrivateDir, readPrivateFile, sweepTempFiles, writeFileAtomic } from '../runtime/files';
 
 export interface CachedToken {
   accessToken: string;
@@ -66,9 +66,12 @@ export class TokenCache {
 
   /**
    * The cached token if it is valid for at least `minValiditySeconds` more (default 300). Never throws: a missing,
-   * unreadable or corrupt file is an empty cache. A file whose mode is wider than 0600 is narrowed on the way.
+   * unreadable or corrupt file is an empty cache, and so is a symbolic link in place of the file or of its folder (never
+   * followed). A file whose mode is wider than 0600, or a folder wider than 0700, is narrowed on the way.
    */
   read(minValiditySeconds = MIN_VALIDITY_SECONDS): CachedToken | undefined {
+    // the folder as ensureDir leaves it: a link in its place is not followed, a wider mode is narrowed
+    if (!isPrivateDir(this.dir)) return undefined;
     const text = readPrivateFile(this.file);
     const token = text === undefined ? undefined : parseToken(text);
     if (!token) return undefined;
@@ -102,7 +105,8 @@ export class TokenCache {
   /** Removes the entry if it still holds `accessToken` (a 401 on a cached token drops it). Never throws. */
   drop(accessToken: string): void {
     try {
-      const token = parseToken(fs.readFileSync(this.file, 'utf8'));
+      const text = isPrivateDir(this.dir) ? readPrivateFile(this.file) : undefined;
+      const token = text === undefined ? undefined : parseToken(text);
       if (token && token.accessToken === accessToken) fs.unlinkSync(this.file);
     } catch {
       /* nothing cached, or not ours to remove */

@@ -5,6 +5,7 @@
 
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { configurationError, type ActionError } from '../runtime/errors';
+import { DAMAGED_PEM_HINT, isBase64, splitPemBlocks, unmanglePem, type PemBlock } from '../runtime/pem';
 
 export interface ClientCertificate {
   /** the private key as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), whatever form it was given in (secret) */
@@ -24,97 +25,7 @@ export interface ClientCertificate {
 const VAR = 'M365D_CLIENT_CERTIFICATE';
 const GIVE = 'give the PEM with both the RSA private key (unencrypted) and its certificate';
 
-/** Labels that may be named in a message (a label taken from the text is never echoed unless it is one of these). */
-const KNOWN_LABELS = new Set([
-  'PRIVATE KEY',
-  'RSA PRIVATE KEY',
-  'ENCRYPTED PRIVATE KEY',
-  'EC PRIVATE KEY',
-  'DSA PRIVATE KEY',
-  'OPENSSH PRIVATE KEY',
-  'CERTIFICATE',
-  'TRUSTED CERTIFICATE',
-  'X509 CERTIFICATE',
-  'PUBLIC KEY',
-  'RSA PUBLIC KEY',
-  'CERTIFICATE REQUEST',
-  'NEW CERTIFICATE REQUEST',
-  'EC PARAMETERS',
-  'X509 CRL',
-  'PKCS7',
-]);
-
 const fail = (message: string): ActionError => configurationError(`${VAR} ${message}`);
-
-function labelText(label: string): string {
-  return KNOWN_LABELS.has(label) ? `-----BEGIN ${label}-----` : 'PEM';
-}
-
-interface Block {
-  label: string;
-  /** the base64 body, whitespace removed */
-  base64: string;
-  /** RFC 1421 headers were present (Proc-Type, DEK-Info) */
-  encryptedHeaders: boolean;
-  /** the block rebuilt: header, body wrapped at 64, footer */
-  pem: string;
-}
-
-/**
- * Undoes what form fields and copy-paste do to a PEM: literal `\n` (also double-escaped), `\r\n`, `\r`, JSON-escaped
- * slashes. Newlines turned into spaces, blanks and odd line widths need no undoing here: each block's body is rebuilt
- * from its base64 characters.
- */
-function unmangle(text: string): string {
-  return text
-    .replace(/\\+r\\+n|\\+n|\\+r/g, '\n')
-    .replace(/\r\n?/g, '\n')
-    .replace(/\\+\//g, '/')
-    .replace(/\\+t/g, ' ');
-}
-
-const MARKER = /-----\s*(BEGIN|END)\s+([A-Za-z0-9 ]+?)\s*-----/g;
-
-/** Splits the text into PEM blocks; text outside blocks (openssl's "Bag Attributes", comments) is ignored. */
-function splitBlocks(text: string): Block[] {
-  const blocks: Block[] = [];
-  let open: { label: string; bodyStart: number } | undefined;
-  for (const m of text.matchAll(MARKER)) {
-    const kind = m[1];
-    const label = (m[2] ?? '').trim().replace(/\s+/g, ' ').toUpperCase();
-    const at = m.index ?? 0;
-    if (kind === 'BEGIN') {
-      if (open) throw fail(`is cut short: the ${labelText(open.label)} block has no -----END line before the next block; paste the whole PEM, or give the path of the file.`);
-      open = { label, bodyStart: at + m[0].length };
-      continue;
-    }
-    if (!open) throw fail(`has an -----END line without its -----BEGIN line; paste the whole PEM, or give the path of the file.`);
-    if (open.label !== label) throw fail(`is damaged: a ${labelText(open.label)} block does not end with its own -----END line; ${GIVE}.`);
-    blocks.push(rebuild(label, text.slice(open.bodyStart, at)));
-    open = undefined;
-  }
-  if (open) {
-    throw fail(`is cut short: the ${labelText(open.label)} block has no -----END line (a form field may limit the length of what it takes); paste the whole PEM, or give the path of the file.`);
-  }
-  return blocks;
-}
-
-function rebuild(label: string, rawBody: string): Block {
-  let body = rawBody;
-  // RFC 1421 headers of a traditional encrypted key: "Proc-Type: 4,ENCRYPTED" and "DEK-Info: AES-256-CBC,<iv>", on
-  // their own lines or, when newlines became spaces, on one line with the base64
-  const encryptedHeaders = /Proc-Type\s*:/i.test(body) || /DEK-Info\s*:/i.test(body);
-  if (encryptedHeaders) body = body.replace(/Proc-Type\s*:\s*\S+/gi, '').replace(/DEK-Info\s*:\s*\S+/gi, '');
-  const base64 = body.replace(/\s+/g, '');
-  const pem = `-----BEGIN ${label}-----\n${(base64.match(/.{1,64}/g) ?? []).join('\n')}\n-----END ${label}-----\n`;
-  return { label, base64, encryptedHeaders, pem };
-}
-
-function isBase64(b: string): boolean {
-  return b.length > 0 && b.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(b);
-}
-
-const DAMAGED_HINT = "it may have been damaged when pasted (a web form can turn '+' into a space); paste it again or give the path of the file";
 
 function describeKeyType(type: string | undefined): string {
   switch (type) {
@@ -135,7 +46,7 @@ function describeKeyType(type: string | undefined): string {
 const notRsa = (what: string): ActionError =>
   fail(`holds ${what}, but Entra ID takes only RSA keys: make an RSA certificate (for example openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 730 -subj /CN=soar), upload it to the app registration, and give its key and certificate.`);
 
-function parseKey(block: Block): KeyObject {
+function parseKey(block: PemBlock): KeyObject {
   if (block.label === 'ENCRYPTED PRIVATE KEY' || block.encryptedHeaders) {
     throw fail('holds an encrypted private key: give the key unencrypted (decrypt it with openssl pkey -in key.pem -out key-plain.pem, and keep that file private).');
   }
@@ -144,12 +55,12 @@ function parseKey(block: Block): KeyObject {
   if (block.label === 'OPENSSH PRIVATE KEY') {
     throw fail('holds a key in OpenSSH format: give an RSA key in PEM form (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----) with its certificate.');
   }
-  if (!isBase64(block.base64)) throw fail(`has a private key whose body is not valid base64: ${DAMAGED_HINT}.`);
+  if (!isBase64(block.base64)) throw fail(`has a private key whose body is not valid base64: ${DAMAGED_PEM_HINT}.`);
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: block.pem, format: 'pem' });
   } catch {
-    throw fail(`has a private key that cannot be read: ${DAMAGED_HINT}.`);
+    throw fail(`has a private key that cannot be read: ${DAMAGED_PEM_HINT}.`);
   }
   if (key.asymmetricKeyType !== 'rsa') throw notRsa(describeKeyType(key.asymmetricKeyType));
   return key;
@@ -173,7 +84,7 @@ export function parseOpensslTime(text: string): Date {
   return new Date(text);
 }
 
-function parseCert(block: Block): ParsedCert | undefined {
+function parseCert(block: PemBlock): ParsedCert | undefined {
   if (!isBase64(block.base64)) return undefined;
   try {
     const cert = new X509Certificate(block.pem);
@@ -192,8 +103,8 @@ const thumbprint = (fingerprint: string): string => fingerprint.replace(/:/g, ''
  */
 export function parseClientCertificate(pem: string): ClientCertificate {
   if (typeof pem !== 'string' || pem.trim() === '') throw fail(`is empty: ${GIVE}.`);
-  const text = unmangle(pem);
-  const blocks = splitBlocks(text);
+  const text = unmanglePem(pem);
+  const blocks = splitPemBlocks(text, VAR, GIVE);
   if (blocks.length === 0) {
     const compact = text.replace(/\s+/g, '');
     if (compact.length > 100 && /^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
@@ -206,7 +117,7 @@ export function parseClientCertificate(pem: string): ClientCertificate {
   const certBlocks = blocks.filter((b) => b.label === 'CERTIFICATE' || b.label === 'X509 CERTIFICATE');
   if (keyBlocks.length === 0) throw fail(`holds no private key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----): ${GIVE}.`);
   if (keyBlocks.length > 1) throw fail(`holds ${keyBlocks.length} private keys: give exactly one, the key of the certificate registered with the app.`);
-  const key = parseKey(keyBlocks[0] as Block);
+  const key = parseKey(keyBlocks[0] as PemBlock);
   if (certBlocks.length === 0) throw fail(`holds no certificate (-----BEGIN CERTIFICATE-----): ${GIVE}.`);
 
   const certs = certBlocks.map(parseCert);
@@ -220,7 +131,7 @@ export function parseClientCertificate(pem: string): ClientCertificate {
   });
   if (matching.length === 0) {
     if (readable.length < certs.length) {
-      throw fail(`has a certificate that cannot be read: ${DAMAGED_HINT}.`);
+      throw fail(`has a certificate that cannot be read: ${DAMAGED_PEM_HINT}.`);
     }
     throw fail(
       readable.length === 1

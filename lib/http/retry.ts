@@ -95,7 +95,7 @@ export async function sendWithRetries(transport: Transport, request: HttpRequest
     } catch (err) {
       if (!(err instanceof TransportError) || err.kind === 'aborted') throw err;
       if (err.maybeSent && !isIdempotent(request)) throw err;
-      if (err.kind === 'tls') throw err; // a certificate does not change on retry
+      if (err.kind === 'tls' || err.kind === 'proxy') throw err; // a certificate, or a proxy's refusal, does not change on retry
       wait = backoffMs(attempt, options, random);
       reason = { error: err.code ?? err.kind };
       if (!canWait(attempt, wait, options, now())) throw err;

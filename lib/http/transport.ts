@@ -36,7 +36,8 @@ export interface HttpResponse {
   json?: JsonBody;
 }
 
-export type TransportErrorKind = 'timeout' | 'network' | 'tls' | 'aborted';
+/** 'proxy': the proxy refused the tunnel for a reason a retry does not change (a 4xx answer to CONNECT) */
+export type TransportErrorKind = 'timeout' | 'network' | 'tls' | 'proxy' | 'aborted';
 
 const TRANSPORT_ERROR = Symbol.for('m365d-soar.TransportError');
 
@@ -157,20 +158,51 @@ function describeNetworkError(err: NodeJS.ErrnoException, url: URL, config: Conf
   return new TransportError('network', `The connection to ${where} failed (${code ?? err.message}).`, true, code);
 }
 
+/** What a proxy answered to CONNECT (https-proxy-agent's `proxyConnect` event on the request). */
+interface ProxyAnswer {
+  statusCode: number;
+  statusText: string;
+}
+
 /**
  * A per-request stand-in for a shared agent, so that one request's response can be watched: node-fetch 2 (inside
  * cross-fetch) never notices a body cut short by a closed connection and would wait for the whole timeout. The
  * stand-in inherits everything from the shared agent (so the connection pool is shared) and only sees the request go by.
+ * It also hears the proxy's answer to CONNECT: https-proxy-agent replays a refusal (502, 403, 407 ...) as if it were the
+ * destination's response, which must not be taken for an answer of Microsoft's.
  */
-function watchingAgent(shared: https.Agent, onIncomplete: () => void): https.Agent {
+function watchingAgent(shared: https.Agent, onIncomplete: () => void, onProxyAnswer: (answer: ProxyAnswer) => void): https.Agent {
   return Object.create(shared, {
     addRequest: {
       value(req: ClientRequest, options: RequestOptions) {
         req.once('response', (res: IncomingMessage) => res.once('close', () => { if (!res.complete) onIncomplete(); }));
+        req.once('proxyConnect', (answer: { statusCode?: unknown; statusText?: unknown }) => {
+          onProxyAnswer({ statusCode: Number(answer?.statusCode) || 0, statusText: typeof answer?.statusText === 'string' ? answer.statusText : '' });
+        });
         return (shared as unknown as { addRequest(r: ClientRequest, o: RequestOptions): void }).addRequest(req, options);
       },
     },
   }) as https.Agent;
+}
+
+/**
+ * The error for a proxy that would not open the tunnel: NETWORK naming the proxy (password hidden), the target and the
+ * answer. The request never reached the destination. A 5xx (the proxy could not reach it) may pass, so it is retried
+ * like a refused connection; a 4xx (credentials, a policy) is the same on every attempt.
+ */
+function proxyRefusal(answer: ProxyAnswer, url: URL, label: string, config: Config): TransportError {
+  const proxy = config.proxy?.display ?? 'the proxy';
+  const target = `${url.hostname}:${url.port || 443}`;
+  // the reason phrase is the proxy's text: one short line of printable characters
+  const reason = answer.statusText.replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 60);
+  const said = `${answer.statusCode}${reason ? ` ${reason}` : ''}`;
+  if (answer.statusCode === 407) {
+    return new TransportError('proxy', `The proxy ${proxy} asks for credentials (407 Proxy Authentication Required): check the user and password in the proxy URL.`, false, 'ERR_PROXY_AUTH');
+  }
+  if (answer.statusCode >= 500) {
+    return new TransportError('network', `The proxy ${proxy} could not open a tunnel to ${target} for ${label} (it answered CONNECT with ${said}).`, false, 'ERR_PROXY_CONNECT');
+  }
+  return new TransportError('proxy', `The proxy ${proxy} refused a tunnel to ${target} for ${label} (it answered CONNECT with ${said}).`, false, 'ERR_PROXY_CONNECT');
 }
 
 /**
@@ -215,6 +247,7 @@ export function createTransport(config: Config): Transport {
       const controller = new AbortController();
       let timedOut = false;
       let incomplete = false;
+      let proxyAnswer: ProxyAnswer | undefined;
       const timer = setTimeout(() => {
         timedOut = true;
         controller.abort();
@@ -229,17 +262,26 @@ export function createTransport(config: Config): Transport {
           body: request.body,
           signal: controller.signal,
           redirect: 'manual',
-          agent: watchingAgent(agentFor(url), () => {
-            incomplete = true;
-            controller.abort();
-          }),
+          agent: watchingAgent(
+            agentFor(url),
+            () => {
+              incomplete = true;
+              controller.abort();
+            },
+            (answer) => (proxyAnswer = answer),
+          ),
         } as RequestInit & { agent: https.Agent });
+        if (proxyAnswer && proxyAnswer.statusCode !== 200) {
+          (res.body as unknown as NodeJS.ReadableStream | null)?.resume();
+          throw proxyRefusal(proxyAnswer, url, request.label, config);
+        }
         const stream = res.body as unknown as NodeJS.ReadableStream | null;
         const headers: Record<string, string> = {};
         res.headers.forEach((value, name) => (headers[name.toLowerCase()] = value));
         if (request.json && res.status >= 200 && res.status <= 299) return { status: res.status, headers, body: '', json: await readJsonBody(stream) };
         return { status: res.status, headers, body: await readText(stream) };
       } catch (err) {
+        if (err instanceof TransportError) throw err;
         if (incomplete) throw new TransportError('network', `The connection to ${url.host} closed before the whole answer to ${request.label} arrived.`, true, 'ERR_STREAM_PREMATURE_CLOSE');
         if (timedOut) throw new TransportError('timeout', `${request.label} got no complete answer from ${url.host} within ${config.timeoutMs / 1000} s (M365D_TIMEOUT).`, true, 'ETIMEDOUT');
         if (controller.signal.aborted) throw new TransportError('aborted', `${request.label} was cancelled.`, true);

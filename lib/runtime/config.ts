@@ -2,11 +2,13 @@
 // Pure: takes the environment as an argument; every problem is a CONFIGURATION error that names the variable and
 // what would be valid, found before any network call. Secret values are never put into a message.
 
+import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { configurationError } from './errors';
 import { LOG_LEVELS, type LogLevel } from './log';
+import { DAMAGED_PEM_HINT, isBase64, pemLabelText, splitPemBlocks, unmanglePem } from './pem';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -161,8 +163,11 @@ function required(env: Env, name: string, what: string): string {
   return v;
 }
 
-/** PEM text, or the path of a file holding it. Secret values are never echoed. */
-function readPem(env: Env, name: string, secret: boolean, readFile: (p: string) => string): { pem: string; source: 'text' | 'file' } | undefined {
+/**
+ * PEM text, or the path of a file holding it. The value is never echoed: it may be a secret, or a secret pasted into
+ * the wrong field.
+ */
+function readPem(env: Env, name: string, readFile: (p: string) => string): { pem: string; source: 'text' | 'file' } | undefined {
   const v = value(env, name);
   if (v === undefined) return undefined;
   if (v.includes('-----BEGIN')) return { pem: v, source: 'text' };
@@ -174,8 +179,7 @@ function readPem(env: Env, name: string, secret: boolean, readFile: (p: string) 
     text = readFile(v);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    const where = secret ? 'the file it names' : `file ${show(v)}`;
-    throw configurationError(`${name} is not PEM text, and ${where} cannot be read (${code}).`);
+    throw configurationError(`${name} is not PEM text, and the file it names cannot be read (${code}).`);
   }
   if (!text.includes('-----BEGIN')) throw configurationError(`${name} names a file that holds no PEM block (-----BEGIN ...).`);
   return { pem: text, source: 'file' };
@@ -183,7 +187,7 @@ function readPem(env: Env, name: string, secret: boolean, readFile: (p: string) 
 
 function parseCredential(env: Env, readFile: (p: string) => string, warnings: string[]): Credential {
   const secret = value(env, 'M365D_CLIENT_SECRET');
-  const cert = readPem(env, 'M365D_CLIENT_CERTIFICATE', true, readFile);
+  const cert = readPem(env, 'M365D_CLIENT_CERTIFICATE', readFile);
   if (cert) {
     if (!/PRIVATE KEY-----/.test(cert.pem)) throw configurationError('M365D_CLIENT_CERTIFICATE holds no private key: give the PEM with both the private key and its certificate.');
     if (!/BEGIN CERTIFICATE-----/.test(cert.pem)) throw configurationError('M365D_CLIENT_CERTIFICATE holds no certificate: give the PEM with both the private key and its certificate.');
@@ -192,6 +196,38 @@ function parseCredential(env: Env, readFile: (p: string) => string, warnings: st
   }
   if (secret) return { kind: 'secret', secret };
   throw configurationError('Neither M365D_CLIENT_SECRET nor M365D_CLIENT_CERTIFICATE is set; give the app registration\'s client secret or its certificate with the private key.');
+}
+
+const CA_GIVE = 'give the PEM text of the CA certificates to trust (-----BEGIN CERTIFICATE----- blocks), or the path of a file holding them';
+
+/**
+ * M365D_CA_CERTIFICATE's text as the certificates it holds, each parsed with node:crypto (X509Certificate) now, so
+ * that a damaged one is a CONFIGURATION error before any connection rather than a TLS failure later (Node's TLS
+ * context silently skips a certificate it cannot read). Returns them as PEM, one block each, repaired where a form
+ * field mangled the text. A private key or any other block is refused.
+ */
+export function parseCaCertificates(text: string): string {
+  const blocks = splitPemBlocks(unmanglePem(text), 'M365D_CA_CERTIFICATE', CA_GIVE);
+  const certificates: string[] = [];
+  blocks.forEach((block, i) => {
+    if (block.label.endsWith('PRIVATE KEY')) throw configurationError(`M365D_CA_CERTIFICATE holds a private key, which does not belong there: ${CA_GIVE}.`);
+    if (block.label !== 'CERTIFICATE' && block.label !== 'X509 CERTIFICATE') {
+      throw configurationError(`M365D_CA_CERTIFICATE holds a ${pemLabelText(block.label)} block, which is not a certificate: ${CA_GIVE}.`);
+    }
+    let cert: X509Certificate | undefined;
+    try {
+      if (isBase64(block.base64)) cert = new X509Certificate(block.pem.replace(/X509 CERTIFICATE-----/g, 'CERTIFICATE-----'));
+    } catch {
+      /* refused below */
+    }
+    if (!cert) {
+      const which = blocks.length > 1 ? ` (block ${i + 1} of ${blocks.length})` : '';
+      throw configurationError(`M365D_CA_CERTIFICATE has a certificate that cannot be read${which}: ${DAMAGED_PEM_HINT}.`);
+    }
+    certificates.push(cert.toString());
+  });
+  if (certificates.length === 0) throw configurationError(`M365D_CA_CERTIFICATE holds no certificate (-----BEGIN CERTIFICATE-----): ${CA_GIVE}.`);
+  return certificates.join('');
 }
 
 export function parseBoolean(name: string, raw: string | undefined, fallback: boolean): boolean {
@@ -302,8 +338,8 @@ export function loadConfig(env: Env, deps: ConfigDeps = {}): Config {
   const credential = parseCredential(env, readFile, warnings);
   const verifySsl = parseBoolean('M365D_VERIFY_SSL', value(env, 'M365D_VERIFY_SSL'), true);
   if (!verifySsl) warnings.push('M365D_VERIFY_SSL is false: server certificates are not verified, so the connection to Microsoft can be intercepted.');
-  const ca = readPem(env, 'M365D_CA_CERTIFICATE', false, readFile);
-  if (ca && !/BEGIN CERTIFICATE-----/.test(ca.pem)) throw configurationError('M365D_CA_CERTIFICATE holds no certificate (-----BEGIN CERTIFICATE-----).');
+  const ca = readPem(env, 'M365D_CA_CERTIFICATE', readFile);
+  const caCertificates = ca ? parseCaCertificates(ca.pem) : undefined;
   const { proxy, noProxy } = parseProxy(env);
 
   return {
@@ -314,7 +350,7 @@ export function loadConfig(env: Env, deps: ConfigDeps = {}): Config {
     clientId,
     credential,
     verifySsl,
-    ...(ca ? { caCertificates: ca.pem } : {}),
+    ...(caCertificates ? { caCertificates } : {}),
     ...(proxy ? { proxy } : {}),
     noProxy,
     timeoutMs: parseTimeout(value(env, 'M365D_TIMEOUT')),

@@ -1,7 +1,8 @@
 // Small private files in M365D_STATE_DIR, shared by the token cache (lib/auth/cache.ts) and the daemon's fallback
 // checkpoint (lib/daemon/store.ts): a folder 0700, files 0600 replaced atomically (temp file in the same folder +
 // rename, so a reader sees the old file or the new one, never a part), and a lock file taken with O_EXCL that
-// processes on one machine take turns on.
+// processes on one machine take turns on. No symbolic link is ever followed: not for the folder, not for a file
+// (O_NOFOLLOW), so a link planted in the folder cannot lead a read or a write elsewhere.
 
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -24,22 +25,66 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** open() flags that never follow a symbolic link in the last component, nor block on a FIFO (POSIX). */
+const NOFOLLOW = POSIX ? fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK : 0;
+
+/** Opens `file` for reading without following a link in its last component. Throws the system error (ELOOP for a link). */
+function openForRead(file: string): number {
+  return fs.openSync(file, POSIX ? fs.constants.O_RDONLY | NOFOLLOW : 'r');
+}
+
+/** The whole text of `file`, read without following a link; throws the system error. */
+function readNoFollow(file: string): string {
+  const fd = openForRead(file);
+  try {
+    return fs.readFileSync(fd, 'utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 interface LockInfo {
   pid: number;
   host: string;
+  /** the holder's start time (processStartTime), where the host has one */
+  start?: string;
 }
 
 function parseLock(text: string): LockInfo | undefined {
   try {
     const data = JSON.parse(text) as Partial<LockInfo> | null;
     if (data && Number.isInteger(data.pid) && (data.pid as number) > 0 && typeof data.host === 'string') {
-      return { pid: data.pid as number, host: data.host };
+      const start = typeof data.start === 'string' && /^\d{1,20}$/.test(data.start) ? data.start : undefined;
+      return { pid: data.pid as number, host: data.host, ...(start ? { start } : {}) };
     }
   } catch {
     /* empty (being written) or damaged: judged by its age only */
   }
   return undefined;
 }
+
+/**
+ * When process `pid` started, as field 22 of /proc/<pid>/stat (clock ticks since boot, Linux): with the pid, it names
+ * one process, so a pid that a crashed holder left and another process now has is told apart. Undefined where there
+ * is no /proc, or the process is gone.
+ */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so count from the last ")"; field 3 is first
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const start = fields[22 - 3];
+    return start !== undefined && /^\d{1,20}$/.test(start) ? start : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let ownStart: string | null | undefined;
+const ownStartTime = (): string | undefined => {
+  if (ownStart === undefined) ownStart = processStartTime(process.pid) ?? null;
+  return ownStart ?? undefined;
+};
 
 function pidAlive(pid: number): boolean {
   try {
@@ -50,28 +95,73 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Creates `dir` with mode 0700 (parents too), and narrows it when it exists with a wider mode. Throws the system error. */
+const systemError = (code: string, message: string): NodeJS.ErrnoException => Object.assign(new Error(message), { code });
+
+/**
+ * Checks the folder `dir` as it is: a real folder (a symbolic link in its place is not followed: ELOOP), narrowed to
+ * 0700 when it is wider (through a descriptor of the folder itself, so it cannot be swapped for a link meanwhile).
+ * One that others can write and that cannot be narrowed (someone else's) is refused (EACCES): a file in it could be
+ * replaced behind the package's back. Throws the system error.
+ */
+function checkPrivateDir(dir: string): void {
+  if (!POSIX) {
+    if (!fs.lstatSync(dir).isDirectory()) throw systemError('ENOTDIR', 'not a directory');
+    return;
+  }
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | NOFOLLOW);
+  } catch (err) {
+    // a link: ELOOP on Linux, ENOTDIR or ELOOP elsewhere; a plain file: ENOTDIR
+    if (errno(err) === 'ENOTDIR' && fs.lstatSync(dir).isSymbolicLink()) throw systemError('ELOOP', 'a symbolic link');
+    throw err;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isDirectory()) throw systemError('ENOTDIR', 'not a directory');
+    if ((st.mode & 0o077) === 0) return;
+    try {
+      fs.fchmodSync(fd, DIR_MODE);
+    } catch {
+      // not ours: usable while no one else can write in it (its files are 0600 all the same)
+      if ((st.mode & 0o022) !== 0) throw systemError('EACCES', 'writable by others');
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Creates `dir` with mode 0700 (parents too), and narrows it when it exists with a wider mode. A symbolic link in
+ * its place is not followed, and a folder others can write that cannot be narrowed is refused. Throws the system error.
+ */
 export function ensurePrivateDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: DIR_MODE });
-  const st = fs.statSync(dir);
-  if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-  if (POSIX && (st.mode & 0o077) !== 0) {
-    try {
-      fs.chmodSync(dir, DIR_MODE);
-    } catch {
-      /* not ours: the files in it are 0600 all the same */
-    }
+  checkPrivateDir(dir);
+}
+
+/**
+ * Whether `dir` exists as a private folder to read from, under the rules of ensurePrivateDir (a wider mode is
+ * narrowed here too, so that reading alone also mends it). Never creates it, never throws.
+ */
+export function isPrivateDir(dir: string): boolean {
+  try {
+    checkPrivateDir(dir);
+    return true;
+  } catch {
+    return false;
   }
 }
 
 /**
  * The text of a private file, or undefined when it is missing or unreadable or not a regular file. Never throws.
- * O_NONBLOCK: a FIFO planted in place of the file must not hang the action. A mode wider than 0600 is narrowed.
+ * O_NOFOLLOW: a symbolic link planted in place of the file is not followed (the file counts as missing). O_NONBLOCK: a
+ * FIFO planted there must not hang the action. A mode wider than 0600 is narrowed.
  */
 export function readPrivateFile(file: string): string | undefined {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(file, POSIX ? fs.constants.O_RDONLY | fs.constants.O_NONBLOCK : 'r');
+    fd = openForRead(file);
     if (POSIX) {
       const st = fs.fstatSync(fd);
       if (!st.isFile()) return undefined;
@@ -163,7 +253,7 @@ export function sweepTempFiles(dir: string, maxAgeMs: number): void {
       if (!/^\..+\.\d+\.[a-f0-9]{12}\.tmp$/.test(name)) continue;
       const p = path.join(dir, name);
       try {
-        if (fs.statSync(p).mtimeMs < limit) fs.unlinkSync(p);
+        if (fs.lstatSync(p).mtimeMs < limit) fs.unlinkSync(p);
       } catch {
         /* taken care of by someone else */
       }
@@ -183,8 +273,11 @@ export interface FileLockOptions {
 }
 
 /**
- * An exclusive lock across processes: a file created with O_EXCL holding the holder's pid, host and a nonce. A lock
- * whose holder is a dead process of this host, or that has not been touched for staleMs, is broken.
+ * An exclusive lock across processes: a file created with O_EXCL holding the holder's pid, host, start time (where
+ * the host has one) and a nonce. A lock that has not been touched for staleMs is broken, and so is one of this host
+ * whose holder is gone: its pid is dead, or alive but another process (its start time is not the holder's, a pid
+ * reused after a crash), so that an unrelated live process never makes every run wait. A lock without a start time
+ * (written where there is none, or by an older version) is judged by its pid and its age.
  */
 export class FileLock {
   private readonly timeoutMs: number;
@@ -202,7 +295,7 @@ export class FileLock {
     const timer = setInterval(() => {
       try {
         const t = new Date();
-        fs.utimesSync(this.file, t, t);
+        fs.lutimesSync(this.file, t, t);
       } catch {
         /* gone: nothing to keep fresh */
       }
@@ -222,9 +315,11 @@ export class FileLock {
    * timeoutMs; 'unavailable' when no lock file can be made here (a read-only folder, ...).
    */
   async take(): Promise<string | 'timeout' | 'unavailable'> {
+    const start = ownStartTime();
     const content = JSON.stringify({
       pid: process.pid,
       host: os.hostname(),
+      ...(start ? { start } : {}),
       nonce: crypto.randomBytes(8).toString('hex'),
       since: new Date().toISOString(),
     });
@@ -276,15 +371,30 @@ export class FileLock {
     }
   }
 
-  /** A lock file as it is now (identity, age, holder): 'gone' when there is none, undefined when it cannot be read. */
+  /**
+   * A lock file as it is now (identity, age, holder): 'gone' when there is none, undefined when it cannot be read.
+   * Something other than a regular file in its place (a symbolic link, not followed; a FIFO) is no lock of this
+   * package's: it is seen as a lock without a holder, untouched since ever, so it is broken at once.
+   */
   private observe(file: string): { ino: number; mtimeMs: number; text: string } | 'gone' | undefined {
+    const notALock = (ino: number) => ({ ino, mtimeMs: 0, text: '' });
     let fd: number | undefined;
     try {
-      fd = fs.openSync(file, 'r');
+      fd = openForRead(file);
       const st = fs.fstatSync(fd);
+      if (!st.isFile()) return notALock(st.ino);
       return { ino: st.ino, mtimeMs: st.mtimeMs, text: fs.readFileSync(fd, 'utf8') };
     } catch (err) {
-      return errno(err) === 'ENOENT' ? 'gone' : undefined;
+      const code = errno(err);
+      if (code === 'ENOENT') return 'gone';
+      if (code === 'ELOOP') {
+        try {
+          return notALock(fs.lstatSync(file).ino);
+        } catch (again) {
+          return errno(again) === 'ENOENT' ? 'gone' : undefined;
+        }
+      }
+      return undefined;
     } finally {
       if (fd !== undefined) {
         try {
@@ -296,11 +406,15 @@ export class FileLock {
     }
   }
 
-  /** Stale: not touched for `maxAgeMs`, or its holder is a dead process of this host. */
+  /** Stale: not touched for `maxAgeMs`, or its holder is a process of this host that is gone (dead, or its pid reused). */
   private static isStale(seen: { mtimeMs: number; text: string }, maxAgeMs: number): boolean {
     if (Date.now() - seen.mtimeMs > maxAgeMs) return true;
     const info = parseLock(seen.text);
-    return info !== undefined && info.host === os.hostname() && !pidAlive(info.pid);
+    if (info === undefined || info.host !== os.hostname()) return false;
+    if (!pidAlive(info.pid)) return true;
+    if (info.start === undefined) return false;
+    const start = processStartTime(info.pid);
+    return start !== undefined && start !== info.start;
   }
 
   /**
@@ -359,7 +473,7 @@ export class FileLock {
   /** Removes the lock file if it is still ours (it may have been broken as stale and taken by another process). */
   release(content: string): void {
     try {
-      if (fs.readFileSync(this.file, 'utf8') === content) fs.unlinkSync(this.file);
+      if (readNoFollow(this.file) === content) fs.unlinkSync(this.file);
     } catch {
       /* already gone */
     }

@@ -79,13 +79,14 @@ describe('the marketplace archive (npm run package)', function () {
     expect(fs.readFileSync(archive).equals(first)).to.equal(true);
   });
 
-  it('holds exactly the manifest, its icon, its schemas and what they $ref, its bundles, README, LICENSE and notices', () => {
+  it('holds exactly the manifest, its icon, its schemas and what they $ref, its bundles, README, CONTRACT, LICENSE and notices', () => {
     const bundles = readJson(path.join(repoRoot, 'dist/bundles.json')) as Record<string, unknown>;
     const schemaStarts = ['schemas/common/result.schema.json', path.posix.normalize(path.posix.join('manifest', manifest.$schema))];
     for (const a of manifest.actions) schemaStarts.push(a.parameters, a.result);
     const expected = new Set([
       'manifest/manifest.json',
       'README.md',
+      'CONTRACT.md',
       'LICENSE',
       'THIRD-PARTY-NOTICES.md',
       ...(manifest.icon ? [manifest.icon] : []),

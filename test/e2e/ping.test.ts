@@ -2,6 +2,7 @@
 // certificate, the cache, renewal), transport (proxy, CA, verification, timeouts, retries) and error mapping.
 import { expect } from 'chai';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Emulator } from '../emulator/emulator';
 import { useEmulator } from '../support/emulator';
@@ -200,6 +201,24 @@ describe('Ping against the emulator', function () {
       }
     });
 
+    it('a proxy that will not open the tunnel is NETWORK naming the proxy (not an answer of Entra ID), nothing sent', async () => {
+      // 403: not retried, so the run ends at once; a 502 is tried again like a refused connection, and then ends the
+      // same way (test/unit/http/tunnel.test.ts)
+      const proxy = await startProxy({ connectStatus: 403, auth: { user: 'proxyuser', password: 'Proxy-P@ss-Planted-9' } });
+      try {
+        const seq = lastSeq();
+        const run = await ping(graphEnv({ M365D_PROXY_URL: proxy.url.replace('://', `://proxyuser:${encodeURIComponent('Proxy-P@ss-Planted-9')}@`) }));
+        expect(run.code).to.equal(1);
+        // the proxy as configured, password hidden (the redactor of messages may hide more of it: not this test's concern)
+        expectFailure(run, 'NETWORK', new RegExp(`^The proxy http://proxyuser:\\S*127\\.0\\.0\\.1:${proxy.port} refused a tunnel to 127\\.0\\.0\\.1:${em.port} for the token request \\(it answered CONNECT with 403 Forbidden\\)\\.$`));
+        expect(proxy.connects.map((c) => c.status)).to.deep.equal([403]);
+        expect(em.requests(seq)).to.deep.equal([]);
+        expect(run.stdout + run.stderr).not.to.include('Proxy-P@ss-Planted-9');
+      } finally {
+        await proxy.close();
+      }
+    });
+
     it('honours HTTPS_PROXY and NO_PROXY when M365D_PROXY_URL is unset', async () => {
       const proxy = await startProxy();
       try {
@@ -219,6 +238,25 @@ describe('Ping against the emulator', function () {
       const off = await ping(graphEnv({ M365D_CA_CERTIFICATE: undefined, M365D_VERIFY_SSL: 'false' }));
       expect(off.result['status']).to.equal('completed');
       expect(off.logs.some((l) => l['level'] === 'warn' && /not verified/.test(l['msg']))).to.equal(true);
+    });
+
+    it('a garbage M365D_CA_CERTIFICATE is CONFIGURATION with exit 2 before any connection, the value not echoed', async () => {
+      // a TCP listener stands in for the API and login hosts: it counts every connection made to it
+      const sockets: net.Socket[] = [];
+      const server = net.createServer((s) => sockets.push(s.on('error', () => {})));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const origin = `https://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+      try {
+        const garbage = '-----BEGIN CERTIFICATE-----\nMIIDazCCAlOgAwIBAgIUPlantedGarbage0123456789AB\n-----END CERTIFICATE-----\n';
+        const run = await ping(graphEnv({ M365D_API_URL: origin, M365D_LOGIN_URL: origin, M365D_API_FLAVOR: 'graph', M365D_CA_CERTIFICATE: garbage, M365D_TIMEOUT: '2' }));
+        expect(run.code).to.equal(2);
+        expectFailure(run, 'CONFIGURATION', /^M365D_CA_CERTIFICATE has a certificate that cannot be read: .* give the path of the file\.$/);
+        expect(run.stdout + run.stderr).not.to.include('PlantedGarbage');
+        expect(sockets, 'connections made').to.have.length(0);
+      } finally {
+        for (const s of sockets) s.destroy();
+        await new Promise((resolve) => server.close(resolve));
+      }
     });
 
     const faults: Array<[string, Parameters<Emulator['addFault']>[0]]> = [

@@ -25,6 +25,9 @@ export interface EmulatorOptions {
   timeScale?: number;
   /** false switches quotas off (default on) */
   quotas?: boolean;
+  /** the clock quota windows are counted on, in milliseconds (default: the real monotonic clock, performance.now);
+   * a test passes its own to throttle and release calls deterministically, whatever the machine's speed */
+  quotaClock?: () => number;
   /** access-token lifetime (default 3599 s, as Entra answers) */
   tokenLifetimeSeconds?: number;
   /** rows generated per hunting event table */
@@ -181,7 +184,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const apps: RegisteredApp[] = registerApps(seed, pki);
 
   const faults = new Faults();
-  const quotas = new Quotas(timeScale, options.quotas !== false);
+  const quotas = new Quotas(timeScale, options.quotas !== false, options.quotaClock);
   let log: RequestLogEntry[] = [];
   let seq = 0;
   const sockets = new Set<Socket>();

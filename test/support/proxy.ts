@@ -1,7 +1,8 @@
 // A real HTTP CONNECT proxy on 127.0.0.1 for tests (node:net/http/https only). It tunnels CONNECT host:port only to
 // loopback targets (127.0.0.1 or localhost): anything else is refused with 403 before any connection is attempted, so
 // a test can never reach out. Optional Basic proxy authentication (407 + `Proxy-Authenticate: Basic realm="test"`
-// without valid credentials) and optional TLS on the proxy's own listener (an HTTPS proxy). Plain-HTTP requests in
+// without valid credentials), optional TLS on the proxy's own listener (an HTTPS proxy), and an optional fixed answer to
+// every authorized CONNECT (e.g. 502, a proxy that cannot reach the target) instead of a tunnel. Plain-HTTP requests in
 // absolute form (`GET http://127.0.0.1:PORT/path`) are forwarded under the same rules and recorded in `requests`.
 // close() destroys every socket it holds, client side and upstream, so mocha exits by itself.
 import * as http from 'node:http';
@@ -14,6 +15,8 @@ export interface ProxyOptions {
   auth?: { user: string; password: string };
   /** listen with TLS (an HTTPS proxy): PEM key and certificate */
   tls?: { key: string; cert: string };
+  /** answer every authorized CONNECT with this status (e.g. 502 Bad Gateway) instead of opening a tunnel */
+  connectStatus?: number;
 }
 
 export interface ProxyConnect {
@@ -23,7 +26,7 @@ export interface ProxyConnect {
   authorized: boolean;
   /** Date.now() when the CONNECT arrived */
   time: number;
-  /** what the proxy answered: 200 (tunnel open), 400, 403 (not loopback), 407 (no or bad credentials), 502 (upstream failed) */
+  /** what the proxy answered: 200 (tunnel open), 400, 403 (not loopback), 407 (no or bad credentials), 502 (upstream failed), or `connectStatus` */
   status: number;
 }
 
@@ -68,6 +71,7 @@ function isAuthorized(header: string | string[] | undefined, auth: ProxyOptions[
 
 const REASONS: Record<number, string> = {
   200: 'Connection Established', 400: 'Bad Request', 403: 'Forbidden', 407: 'Proxy Authentication Required', 502: 'Bad Gateway',
+  503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
 
 /** Writes a minimal HTTP/1.1 answer on a raw (CONNECT) socket and closes it. */
@@ -131,6 +135,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<TestProxy>
     connects.push(record);
     const refuse = (status: number, extra: string[] = []): void => { record.status = status; answerRaw(client, status, extra); };
     if (!record.authorized) { refuse(407, challenge); return; }
+    if (options.connectStatus !== undefined) { refuse(options.connectStatus); return; }
     const hp = splitTarget(target);
     if (!hp) { refuse(400); return; }
     if (!LOOPBACK_HOSTS.has(hp.host)) { refuse(403); return; }

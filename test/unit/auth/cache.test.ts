@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TokenCache, type CachedToken } from '../../../lib/auth/cache';
+import { processStartTime } from '../../../lib/runtime/files';
 import { ActionError } from '../../../lib/runtime/errors';
 import { repoRoot } from '../../support/paths';
 
@@ -235,6 +236,59 @@ describe('token cache (M365D_STATE_DIR/tokens)', function () {
     });
   });
 
+  describe('symbolic links (never followed)', () => {
+    const planted = (): string => {
+      const elsewhere = path.join(dir, 'elsewhere');
+      fs.mkdirSync(elsewhere, { recursive: true });
+      fs.writeFileSync(path.join(elsewhere, `${KEY}.json`), JSON.stringify(token('planted-token')));
+      return elsewhere;
+    };
+
+    it('a link in place of the cache file is an empty cache; a write replaces the link, not its target', () => {
+      const elsewhere = planted();
+      const target = path.join(elsewhere, `${KEY}.json`);
+      const before = fs.readFileSync(target, 'utf8');
+      fs.mkdirSync(tokensDir, { recursive: true, mode: 0o700 });
+      fs.symlinkSync(target, file);
+      const c = cache();
+      expect(c.read(), 'read through the link').to.equal(undefined);
+      c.drop('planted-token');
+      expect(fs.lstatSync(file).isSymbolicLink(), 'drop() removed a token it read through the link').to.equal(true);
+      c.write(token('own-token'));
+      expect(fs.lstatSync(file).isFile()).to.equal(true);
+      expect(c.read()?.accessToken).to.equal('own-token');
+      expect(fs.readFileSync(target, 'utf8')).to.equal(before);
+    });
+
+    it('a link in place of the tokens folder is not read from, nor written through', () => {
+      const elsewhere = planted();
+      fs.mkdirSync(stateDir, { recursive: true });
+      fs.symlinkSync(elsewhere, tokensDir);
+      const c = cache();
+      expect(c.read()).to.equal(undefined);
+      expect(() => c.write(token('own-token'))).to.throw(ActionError, /The token cache cannot be written in .*tokens \(ELOOP\)/);
+      expect(fs.readdirSync(elsewhere)).to.deep.equal([`${KEY}.json`]);
+      expect(mode(elsewhere), 'the target folder was not narrowed either').to.not.equal(0o700);
+    });
+
+    it('a link or a FIFO in place of the lock file is broken at once, not waited on', async () => {
+      const elsewhere = planted();
+      fs.mkdirSync(tokensDir, { recursive: true, mode: 0o700 });
+      const lockTarget = path.join(elsewhere, 'a-lock');
+      fs.writeFileSync(lockTarget, JSON.stringify({ pid: process.pid, host: os.hostname(), nonce: 'planted' }));
+      fs.symlinkSync(lockTarget, lockFile);
+      const inside = await cache({ lockTimeoutMs: 60_000 }).withLock(async () => fs.readFileSync(lockFile, 'utf8'));
+      expect(JSON.parse(inside)).to.include({ pid: process.pid }).and.not.include({ nonce: 'planted' });
+      expect(fs.existsSync(lockFile)).to.equal(false);
+      expect(fs.readFileSync(lockTarget, 'utf8'), 'the target is left alone').to.include('planted');
+      const fifo = spawnSync('mkfifo', [lockFile]);
+      if (fifo.status === 0) {
+        const again = await cache({ lockTimeoutMs: 60_000 }).withLock(async () => fs.readFileSync(lockFile, 'utf8'));
+        expect(JSON.parse(again)).to.include({ pid: process.pid });
+      }
+    });
+  });
+
   describe('file modes', () => {
     it('creates the folders 0700 and the file 0600, whatever the umask', () => {
       const old = process.umask(0);
@@ -263,6 +317,17 @@ describe('token cache (M365D_STATE_DIR/tokens)', function () {
       fs.chmodSync(file, 0o664);
       expect(c.read()?.accessToken).to.equal('new');
       expect(mode(file)).to.equal(0o600);
+    });
+
+    it('narrows a folder made wider behind the cache\'s back on a read too, and reads on', () => {
+      const c = cache();
+      c.write(token('t'));
+      fs.chmodSync(tokensDir, 0o777);
+      expect(c.read()?.accessToken).to.equal('t');
+      expect(mode(tokensDir)).to.equal(0o700);
+      fs.chmodSync(tokensDir, 0o755);
+      expect(cache().read()?.accessToken).to.equal('t');
+      expect(mode(tokensDir)).to.equal(0o700);
     });
   });
 
@@ -322,6 +387,48 @@ describe('token cache (M365D_STATE_DIR/tokens)', function () {
       expect(inside).to.not.equal(planted);
       expect(JSON.parse(inside)).to.include({ pid: process.pid });
       expect(fs.existsSync(lockFile)).to.equal(false);
+    });
+
+    it('records its holder\'s start time, where the host has one (/proc)', async () => {
+      const held = await cache().withLock(async () => JSON.parse(fs.readFileSync(lockFile, 'utf8')) as { start?: string });
+      expect(held.start).to.equal(processStartTime(process.pid));
+      if (process.platform === 'linux') expect(held.start).to.match(/^\d+$/);
+    });
+
+    it('breaks a fresh lock whose pid is alive but another process (a pid reused after a crash), without waiting', async () => {
+      const linux = processStartTime(process.pid) !== undefined;
+      // an unrelated live process: a child that sleeps, holding a lock that names its pid with another start time
+      const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+      try {
+        await new Promise((resolve) => sleeper.once('spawn', resolve));
+        const pid = sleeper.pid as number;
+        for (const holder of [
+          { pid, host: os.hostname(), start: processStartTime(process.pid) ?? '1', nonce: 'reused' },
+          { pid: process.pid, host: os.hostname(), start: String(Number(processStartTime(process.pid) ?? '1') + 1), nonce: 'reused-self' },
+        ]) {
+          if (linux) expect(processStartTime(holder.pid)).to.not.equal(holder.start);
+          const text = plantLock(holder);
+          // a timeout far longer than the test's: only breaking the lock lets fn run under a lock of its own in time
+          const inside = await cache({ lockTimeoutMs: linux ? 600_000 : 100 }).withLock(async () => fs.readFileSync(lockFile, 'utf8'));
+          if (linux) {
+            expect(inside, holder.nonce).to.not.equal(text);
+            expect(JSON.parse(inside)).to.include({ pid: process.pid });
+          } else {
+            expect(inside, 'without /proc the lock is judged by pid and age').to.equal(text);
+          }
+          fs.rmSync(lockFile, { force: true });
+        }
+      } finally {
+        sleeper.kill();
+      }
+    });
+
+    it('waits for a live lock whose start time is its holder\'s (the same process)', async () => {
+      const start = processStartTime(process.pid);
+      const planted = plantLock({ pid: process.pid, host: os.hostname(), ...(start ? { start } : {}), nonce: 'same' });
+      const inside = await cache({ lockTimeoutMs: 200 }).withLock(async () => fs.readFileSync(lockFile, 'utf8'));
+      expect(inside).to.equal(planted);
+      expect(fs.readFileSync(lockFile, 'utf8')).to.equal(planted);
     });
 
     it('runs fn anyway when a live lock is held past lockTimeoutMs, and leaves that lock alone', async () => {

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { buildCertificate, KeyUsage, toPem } from '../../emulator/pki';
 import { syncActionErrorOf } from '../../support/errors';
 import { CLOUD_PRESETS, defaultStateDir, describeConfig, flavorOfHost, loadConfig, secretsIn, type Env } from '../../../lib/runtime/config';
 
@@ -152,13 +154,56 @@ describe('configuration (M365D_* variables)', () => {
       expect(loadConfig({ ...BASE, M365D_VERIFY_SSL: 'True' }).verifySsl).to.equal(true);
       expect(configError({ ...BASE, M365D_VERIFY_SSL: 'maybe' })).to.match(/M365D_VERIFY_SSL "maybe" is not a boolean; valid: true, false/);
     });
-    it('reads extra CA certificates as text or from a file', () => {
-      expect(loadConfig({ ...BASE, M365D_CA_CERTIFICATE: CA_PEM }).caCertificates).to.equal(CA_PEM.trim());
-      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cfg-')), 'ca.pem');
-      fs.writeFileSync(file, CA_PEM);
-      expect(loadConfig({ ...BASE, M365D_CA_CERTIFICATE: file }).caCertificates).to.equal(CA_PEM);
-      expect(configError({ ...BASE, M365D_CA_CERTIFICATE: '/no/such/ca.pem' })).to.match(/M365D_CA_CERTIFICATE is not PEM text, and file "\/no\/such\/ca\.pem" cannot be read \(ENOENT\)/);
-      expect(configError({ ...BASE, M365D_CA_CERTIFICATE: CERT_PEM.split('-----BEGIN CERTIFICATE')[0]! })).to.match(/holds no certificate/);
+    describe('M365D_CA_CERTIFICATE', () => {
+      // two real certificates (a CA and another), made here with the emulator's PKI code
+      let ca = '';
+      let other = '';
+      before(() => {
+        const made = (cn: string): string => {
+          const keys = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+          const now = Date.now();
+          return toPem(buildCertificate({ subjectCN: cn, publicKey: keys.publicKey, selfPrivateKey: keys.privateKey, ca: true, keyUsage: [KeyUsage.keyCertSign], notBefore: new Date(now - 3_600_000), notAfter: new Date(now + 86_400_000) }));
+        };
+        ca = made('Test Proxy CA');
+        other = made('Other CA');
+      });
+
+      it('reads CA certificates as text or from a file, one or several, repaired when a form mangled them', () => {
+        expect(loadConfig({ ...BASE, M365D_CA_CERTIFICATE: ca }).caCertificates).to.equal(ca);
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cfg-')), 'ca.pem');
+        fs.writeFileSync(file, `Bag Attributes: text outside the blocks\n${ca}${other}`);
+        expect(loadConfig({ ...BASE, M365D_CA_CERTIFICATE: file }).caCertificates).to.equal(ca + other);
+        expect(loadConfig({ ...BASE, M365D_CA_CERTIFICATE: ca.replace(/\n/g, ' ') }).caCertificates).to.equal(ca);
+        expect(loadConfig({ ...BASE, M365D_CA_CERTIFICATE: ca.replace(/\n/g, '\\n') }).caCertificates).to.equal(ca);
+        const x509 = ca.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '-----$1 X509 CERTIFICATE-----');
+        expect(loadConfig({ ...BASE, M365D_CA_CERTIFICATE: x509 }).caCertificates).to.equal(ca);
+      });
+
+      it('refuses garbage before any connection: CONFIGURATION naming the variable and what is valid, never echoing the value', () => {
+        const body = ca.split('\n')[1]!;
+        const cases: Array<[string, string, RegExp]> = [
+          ['a block of base64 that is no certificate', '-----BEGIN CERTIFICATE-----\nMIIDazCCAlOgAwIBAgIUCAPlantedGarbage0123456789\n-----END CERTIFICATE-----\n', /has a certificate that cannot be read: it may have been damaged when pasted/],
+          ['a block that is not base64', '-----BEGIN CERTIFICATE-----\nnot base64 at all! Planted-Garbage\n-----END CERTIFICATE-----', /has a certificate that cannot be read/],
+          ['one damaged among good ones', `${ca}-----BEGIN CERTIFICATE-----\n${body.slice(0, 40)}Planted\n-----END CERTIFICATE-----\n`, /has a certificate that cannot be read \(block 2 of 2\)/],
+          ['a BEGIN line without its END', `${ca}-----BEGIN CERTIFICATE-----\n${body}Planted`, /is cut short: the -----BEGIN CERTIFICATE----- block has no -----END line/],
+          ['a private key', CERT_PEM.split('-----BEGIN CERTIFICATE')[0]!, /holds a private key, which does not belong there/],
+          ['another kind of block', '-----BEGIN X509 CRL-----\nMIIBPlanted=\n-----END X509 CRL-----', /holds a -----BEGIN X509 CRL----- block, which is not a certificate/],
+          ['an END without BEGIN', 'Planted -----END CERTIFICATE-----', /is not PEM text, and the file it names cannot be read/],
+          ['a path that does not exist', '/no/such/Planted-ca.pem', /is not PEM text, and the file it names cannot be read \(ENOENT\)/],
+          ['several lines of text', 'Planted\ngarbage', /is neither PEM text \(with -----BEGIN ... lines\) nor a file path/],
+        ];
+        for (const [what, value, expected] of cases) {
+          const message = configError({ ...BASE, M365D_CA_CERTIFICATE: value });
+          expect(message, what).to.match(/^M365D_CA_CERTIFICATE /).and.to.match(expected);
+          expect(message, what).not.to.include('Planted');
+        }
+        // what would be valid, said where the text is not a certificate at all
+        expect(configError({ ...BASE, M365D_CA_CERTIFICATE: '-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----' })).to.include('paste it again or give the path of the file');
+        expect(configError({ ...BASE, M365D_CA_CERTIFICATE: CERT_PEM.split('-----BEGIN CERTIFICATE')[0]! })).to.include('give the PEM text of the CA certificates to trust (-----BEGIN CERTIFICATE----- blocks), or the path of a file holding them');
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cfg-')), 'garbage.pem');
+        fs.writeFileSync(file, '-----BEGIN CERTIFICATE-----\nMIIBPlantedGarbage==\n-----END CERTIFICATE-----\n');
+        expect(configError({ ...BASE, M365D_CA_CERTIFICATE: file })).to.match(/^M365D_CA_CERTIFICATE has a certificate that cannot be read/);
+      });
     });
     it('takes the proxy from M365D_PROXY_URL before HTTPS_PROXY, and hides its password', () => {
       const c = loadConfig({ ...BASE, M365D_PROXY_URL: 'http://user:p%40ss@proxy.corp:3128', HTTPS_PROXY: 'http://other:8080', NO_PROXY: 'localhost' });

@@ -154,6 +154,20 @@ describe('test support: loopback CONNECT proxy', function () {
     expect(proxy.connects.map((c) => c.status)).to.deep.equal([403, 403, 403, 403, 403]);
   });
 
+  it('answers every authorized CONNECT with connectStatus (e.g. 502) without connecting to the target', async function () {
+    const proxy = await open({ connectStatus: 502, auth: { user: 'bob', password: 'secret' } });
+    const connectSpy = sinon.spy(net, 'connect');
+    const target = `127.0.0.1:${em.port}`;
+    const unauthorized = await connectThrough(proxy.url, target);
+    unauthorized.socket.destroy();
+    expect(unauthorized.status, 'credentials are asked for first').to.equal(407);
+    const answer = await connectThrough(proxy.url, target, { headers: { 'proxy-authorization': basic('bob', 'secret') } });
+    answer.socket.destroy();
+    expect(answer.status).to.equal(502);
+    expect(connectSpy.getCalls().map((c) => (c.args[0] as { port?: unknown }).port).filter((p) => Number(p) === em.port), 'a connection to the target').to.deep.equal([]);
+    expect(proxy.connects.map((c) => [c.authorized, c.status])).to.deep.equal([[false, 407], [true, 502]]);
+  });
+
   it('refuses a plain-HTTP forward to a non-loopback host with 403 and records it', async function () {
     const proxy = await open();
     const status = await new Promise<number>((resolve, reject) => {
