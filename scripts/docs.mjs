@@ -33,8 +33,10 @@ function configurationBlock(manifest) {
 }
 
 function permissionsBlock(manifest) {
+  // a permission of another API than the configured one (`api`: alerts are on Microsoft Graph whatever the family) says so
+  const on = (p, flavor) => (p.api && p.api !== flavor ? ` on ${API[p.api] ?? p.api}` : '');
   const list = (a, flavor) =>
-    a.permissions.length ? a.permissions.map((p) => `${code(p[flavor])}${p.when ? ` (when ${p.when})` : ''}`).join(', ') : 'none';
+    a.permissions.length ? a.permissions.map((p) => `${code(p[flavor])}${on(p, flavor)}${p.when ? ` (when ${p.when})` : ''}`).join(', ') : 'none';
   return table(['action', API.graph, API.defender], manifest.actions.map((a) => [a.name, list(a, 'graph'), list(a, 'defender')]));
 }
 

@@ -1,6 +1,6 @@
-// The configured Defender API (Graph security v1.0 or Defender XDR) as authenticated JSON calls: a bearer token from
-// lib/auth, one renewal when a cached token is refused (401), and Microsoft's errors as ActionErrors that name the
-// permission the call needs on the configured API family.
+// One API surface (surfaces.ts: Graph security v1.0 or the Defender XDR API) as authenticated JSON calls: a bearer
+// token from lib/auth for the surface's audience, one renewal when a cached token is refused (401), and Microsoft's
+// errors as ActionErrors that name the permission the call needs on that surface.
 
 import type { ActionContext } from '../runtime/action';
 import type { ApiFlavor, Config } from '../runtime/config';
@@ -8,18 +8,19 @@ import { ActionError } from '../runtime/errors';
 import type { Logger } from '../runtime/log';
 import { createHttpClient, errorForResponse, errorForTransport, TransportError, type HttpClient, type HttpMethod, type Transport } from '../http';
 import { createTokenProvider, type TokenProvider } from '../auth';
+import { permissionFor, surfaceFor, SURFACE_NAMES, type Capability, type Resource, type Surface } from './surfaces';
 
-export type Capability = 'readIncidents' | 'writeIncidents' | 'readAlerts' | 'hunting';
+export type { Capability, Resource, Surface } from './surfaces';
 
-/** The application permission each capability needs, per API family (Microsoft's permission references). */
-export const PERMISSIONS: Readonly<Record<Capability, Readonly<Record<ApiFlavor, string>>>> = {
-  readIncidents: { graph: 'SecurityIncident.Read.All', defender: 'Incident.Read.All' },
-  writeIncidents: { graph: 'SecurityIncident.ReadWrite.All', defender: 'Incident.ReadWrite.All' },
-  readAlerts: { graph: 'SecurityAlert.Read.All', defender: 'Incident.Read.All' },
-  hunting: { graph: 'ThreatHunting.Read.All', defender: 'AdvancedHunting.Read.All' },
-};
+/**
+ * The application permission each capability needs, per configured API family (from surfaces.ts: on the Defender XDR
+ * API, alerts still need Graph's SecurityAlert permissions, since alerts go to Graph).
+ */
+export const PERMISSIONS: Readonly<Record<Capability, Readonly<Record<ApiFlavor, string>>>> = Object.fromEntries(
+  (['readIncidents', 'writeIncidents', 'readAlerts', 'writeAlerts', 'hunting'] as const).map((c) => [c, { graph: permissionFor(c, 'graph').permission, defender: permissionFor(c, 'defender').permission }]),
+) as Record<Capability, Record<ApiFlavor, string>>;
 
-export const API_NAMES: Readonly<Record<ApiFlavor, string>> = { graph: 'Microsoft Graph', defender: 'the Defender XDR API' };
+export const API_NAMES: Readonly<Record<ApiFlavor, string>> = SURFACE_NAMES;
 
 export interface ApiCall {
   method: HttpMethod;
@@ -34,7 +35,10 @@ export interface ApiCall {
 }
 
 export interface DefenderApi {
+  /** the surface's family: which backend a resource module uses */
   readonly flavor: ApiFlavor;
+  readonly surface: Surface;
+  /** the surface's root (nextLinks are followed only on its origin) */
   readonly apiUrl: string;
   readonly tokens: TokenProvider;
   /** the parsed JSON answer (undefined for an empty body) */
@@ -47,23 +51,30 @@ export interface DefenderApiDeps {
   deadline: number;
   signal?: AbortSignal;
   addSecret(secret: string): void;
+  /** the resource the calls are about, which decides the surface (default: incidents, the configured API) */
+  resource?: Resource;
   /** for tests */
   transport?: Transport;
 }
 
 export function createDefenderApi(deps: DefenderApiDeps): DefenderApi {
   const { config } = deps;
+  const surface = surfaceFor(config, deps.resource ?? 'incidents');
   const http: HttpClient = createHttpClient(config, { log: deps.log, deadline: deps.deadline, ...(deps.signal ? { signal: deps.signal } : {}), ...(deps.transport ? { transport: deps.transport } : {}) });
-  const tokens = createTokenProvider(config, { http, log: deps.log, addSecret: deps.addSecret });
-  const api = API_NAMES[config.apiFlavor];
+  const tokens = createTokenProvider(config, { http, log: deps.log, addSecret: deps.addSecret, scope: surface.scope });
+  const api = surface.name;
   const send = async (call: ApiCall, token: string) => {
     try {
       return await http.send({
         method: call.method,
-        url: `${config.apiUrl}${call.path}`,
+        url: `${surface.root}${call.path}`,
         headers: {
           Authorization: `Bearer ${token}`,
           Accept: 'application/json',
+          // Graph hides newer members of evolvable enums (service and detection sources, incident status
+          // awaitingAction) behind unknownFutureValue without it (Graph best-practices-concept, "Handling future
+          // members in evolvable enumerations"); issue 13 sends it on every Graph call too
+          ...(surface.id === 'graph' ? { Prefer: 'include-unknown-enum-members' } : {}),
           ...(call.body !== undefined ? { 'Content-Type': 'application/json; charset=utf-8' } : {}),
         },
         ...(call.body !== undefined ? { body: JSON.stringify(call.body) } : {}),
@@ -75,11 +86,18 @@ export function createDefenderApi(deps: DefenderApiDeps): DefenderApi {
       throw err instanceof TransportError ? errorForTransport(err) : err;
     }
   };
+  const permissionOf = (capability: Capability): string => {
+    const permission = surface.permissions[capability];
+    if (permission === undefined) throw new ActionError('INTERNAL', `${surface.name} does not serve ${capability}; this is a bug in the package.`);
+    return permission;
+  };
   return {
-    flavor: config.apiFlavor,
-    apiUrl: config.apiUrl,
+    flavor: surface.id,
+    surface,
+    apiUrl: surface.root,
     tokens,
     async call<T>(call: ApiCall): Promise<T> {
+      const permission = permissionOf(call.capability);
       let token = await tokens.getToken();
       let response = await send(call, token);
       if (response.status === 401) {
@@ -87,7 +105,7 @@ export function createDefenderApi(deps: DefenderApiDeps): DefenderApi {
         response = await send(call, token);
       }
       if (response.status < 200 || response.status > 299) {
-        throw errorForResponse(response, { label: call.label, permission: PERMISSIONS[call.capability][config.apiFlavor], api, ...(config.proxy ? { proxy: config.proxy.display } : {}) });
+        throw errorForResponse(response, { label: call.label, permission, api, ...(config.proxy ? { proxy: config.proxy.display } : {}) });
       }
       const notJson = () => new ActionError('API_ERROR', `${api} answered ${call.label} with something that is not JSON.`);
       // the transport parsed it as it arrived (a 30 MB hunting answer never becomes one string); a test's stand-in
@@ -106,6 +124,6 @@ export function createDefenderApi(deps: DefenderApiDeps): DefenderApi {
   };
 }
 
-/** The API of an action's context. */
-export const defenderApiFor = (ctx: ActionContext<unknown>): DefenderApi =>
-  createDefenderApi({ config: ctx.config, log: ctx.log, deadline: ctx.deadline, signal: ctx.signal, addSecret: ctx.addSecret });
+/** The API of an action's context for a resource (default: incidents, the configured API). */
+export const defenderApiFor = (ctx: ActionContext<unknown>, resource: Resource = 'incidents'): DefenderApi =>
+  createDefenderApi({ config: ctx.config, log: ctx.log, deadline: ctx.deadline, signal: ctx.signal, addSecret: ctx.addSecret, resource });
