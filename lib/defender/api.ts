@@ -32,6 +32,11 @@ export interface ApiCall {
   capability: Capability;
   /** may be repeated when it may already have been applied (default: every method but POST) */
   idempotent?: boolean;
+  /**
+   * For a call that is not repeated: what to tell the user when it failed in a way that may have reached Microsoft (no
+   * complete answer after sending, or a gateway's 502/504), e.g. "The comment may already be on alert X: ..."
+   */
+  unknownOutcome?: string;
 }
 
 export interface DefenderApi {
@@ -98,14 +103,24 @@ export function createDefenderApi(deps: DefenderApiDeps): DefenderApi {
     tokens,
     async call<T>(call: ApiCall): Promise<T> {
       const permission = permissionOf(call.capability);
+      // the outcome of a call that is not repeated and may have reached Microsoft is unknown: the message says so
+      const unknown = (err: ActionError): ActionError =>
+        call.unknownOutcome ? new ActionError(err.code, `${err.message} ${call.unknownOutcome}`, { cause: err }) : err;
       let token = await tokens.getToken();
-      let response = await send(call, token);
-      if (response.status === 401) {
-        token = await tokens.renew(token);
+      let response;
+      try {
         response = await send(call, token);
+        if (response.status === 401) {
+          token = await tokens.renew(token);
+          response = await send(call, token);
+        }
+      } catch (err) {
+        const transport = err instanceof ActionError ? err.cause : undefined;
+        throw err instanceof ActionError && transport instanceof TransportError && transport.maybeSent ? unknown(err) : err;
       }
       if (response.status < 200 || response.status > 299) {
-        throw errorForResponse(response, { label: call.label, permission, api, ...(config.proxy ? { proxy: config.proxy.display } : {}) });
+        const error = errorForResponse(response, { label: call.label, permission, api, ...(config.proxy ? { proxy: config.proxy.display } : {}) });
+        throw response.status === 502 || response.status === 504 ? unknown(error) : error;
       }
       const notJson = () => new ActionError('API_ERROR', `${api} answered ${call.label} with something that is not JSON.`);
       // the transport parsed it as it arrived (a 30 MB hunting answer never becomes one string); a test's stand-in
