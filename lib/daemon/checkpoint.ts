@@ -4,7 +4,7 @@
 //   high   the newest timestamp handed over or passed by so far (informative; from trails it by the overlap)
 //   seen   the versions (id at timestamp) at or after `from` that were already handed over, grouped by timestamp
 //
-// Reads start `OVERLAP_MS` before the newest timestamp read, so an incident that shows up in the list a little after
+// Reads start `OVERLAP_MS` before the newest timestamp read, so an item that shows up in the list a little after
 // its lastUpdateDateTime (the list is not instantly consistent) is still read; `seen` makes the overlap harmless.
 // `seen` is bounded by time (only versions at or after `from`), and, should a burst of changes make it too large for
 // the state an engine stores, `from` moves up by whole timestamps until it fits: never below a version it forgets.
@@ -22,12 +22,17 @@ export const MAX_STATE_BYTES = 48 * 1024;
 
 export type TimeField = 'lastUpdateDateTime' | 'createdDateTime';
 
+/** What a checkpoint reads: absent for incidents (the checkpoints written before alerts came), 'alerts' for alerts. */
+export type CheckpointKind = 'alerts';
+
 export interface Checkpoint {
   version: typeof CHECKPOINT_VERSION;
+  /** which daemon wrote it (absent: the Incidents Daemon), so that one daemon's state is never taken for another's */
+  kind?: CheckpointKind;
   field: TimeField;
   from: Stamp;
   high: Stamp | null;
-  /** timestamp -> incident ids handed over at that version */
+  /** timestamp -> ids handed over at that version */
   seen: Record<string, string[]>;
   /** Defender XDR: the width of the last time window read whole, a hint for the next run */
   window_ms?: number;
@@ -54,23 +59,35 @@ export const floorMs = (s: Stamp): Date => new Date(`${s.slice(0, 23)}Z`);
 
 export const maxStamp = (a: Stamp | null, b: Stamp | null): Stamp | null => (a === null ? b : b === null ? a : a > b ? a : b);
 
-/** A new incident's version key. */
+/** A version's key: its timestamp and id. */
 export const versionKey = (id: string, at: Stamp): string => `${at}|${id}`;
 
 /** The checkpoint of a first run: reads start at `start`. */
-export function initialCheckpoint(field: TimeField, start: Date): Checkpoint {
-  return { version: CHECKPOINT_VERSION, field, from: stampOfDate(start), high: null, seen: {} };
+export function initialCheckpoint(field: TimeField, start: Date, kind?: CheckpointKind): Checkpoint {
+  return { version: CHECKPOINT_VERSION, ...(kind ? { kind } : {}), field, from: stampOfDate(start), high: null, seen: {} };
 }
+
+/** What a daemon's checkpoints hold: its kind and the ids it hands over. */
+export interface CheckpointFormat {
+  kind?: CheckpointKind;
+  /** an id the daemon hands over (incidents: digits; alerts: Microsoft's alert ids) */
+  id: RegExp;
+  /** the items, for messages: "incident id" */
+  idName: string;
+}
+
+export const INCIDENT_CHECKPOINTS: CheckpointFormat = { id: /^\d{1,19}$/, idName: 'incident id' };
 
 /**
  * Reads the `state` an engine handed back. A state this package did not write, or wrote for another time field, is
  * refused (INVALID_INPUT names `state`) rather than guessed at: a wrong guess loses or doubles incidents.
  */
-export function parseCheckpoint(raw: unknown, param = 'state'): Checkpoint {
+export function parseCheckpoint(raw: unknown, param = 'state', format: CheckpointFormat = INCIDENT_CHECKPOINTS): Checkpoint {
   const bad = (why: string) => invalidInput(`Parameter '${param}' is not a checkpoint of this daemon (${why}); pass back the state a previous run returned, or leave it out to start from first_fetch.`);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('not an object');
   const o = raw as Record<string, unknown>;
   if (o['version'] !== CHECKPOINT_VERSION) throw bad(`version ${JSON.stringify(o['version'])}; this package writes version ${CHECKPOINT_VERSION}`);
+  if (o['kind'] !== format.kind) throw bad(o['kind'] === undefined ? 'it is the Incidents Daemon\'s' : `it is the checkpoint of the ${JSON.stringify(o['kind'])} daemon`);
   const field = o['field'];
   if (field !== 'lastUpdateDateTime' && field !== 'createdDateTime') throw bad(`field ${JSON.stringify(field)}`);
   const from = stampOf(o['from']);
@@ -82,10 +99,10 @@ export function parseCheckpoint(raw: unknown, param = 'state'): Checkpoint {
   const seen: Record<string, string[]> = {};
   for (const [at, ids] of Object.entries(seenRaw)) {
     if (stampOf(at) !== at) throw bad(`seen has a key that is not a timestamp`);
-    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string' || !/^\d{1,19}$/.test(id))) throw bad('seen holds something that is not an incident id');
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string' || !format.id.test(id))) throw bad(`seen holds something that is not an ${format.idName}`);
     seen[at] = [...(ids as string[])];
   }
-  const checkpoint: Checkpoint = { version: CHECKPOINT_VERSION, field, from, high, seen };
+  const checkpoint: Checkpoint = { version: CHECKPOINT_VERSION, ...(format.kind ? { kind: format.kind } : {}), field, from, high, seen };
   const w = o['window_ms'];
   if (w !== undefined) {
     if (typeof w !== 'number' || !Number.isInteger(w) || w < 1) throw bad('window_ms is not a whole number of milliseconds');
@@ -126,7 +143,7 @@ export function advance(previous: Checkpoint, handed: readonly { id: string; at:
   const build = (keep: string[], raised: boolean): Checkpoint => {
     const seen: Record<string, string[]> = {};
     for (const at of keep) seen[at] = [...groups.get(at)!].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
-    const c: Checkpoint = { version: CHECKPOINT_VERSION, field: previous.field, from: raised && keep.length && keep[0]! > from ? (keep[0] as Stamp) : from, high: newHigh, seen };
+    const c: Checkpoint = { version: CHECKPOINT_VERSION, ...(previous.kind ? { kind: previous.kind } : {}), field: previous.field, from: raised && keep.length && keep[0]! > from ? (keep[0] as Stamp) : from, high: newHigh, seen };
     if (windowMs !== undefined) c.window_ms = windowMs;
     return c;
   };

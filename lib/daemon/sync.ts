@@ -1,18 +1,19 @@
-// Reading the incidents that changed since a checkpoint, oldest first, on both API families.
+// Reading what changed since a checkpoint, oldest first: incidents on both API families, and any Graph collection
+// (alerts_v2: lib/daemon/alerts.ts) through the same Graph reader.
 //
-// Graph: `$filter=<field> ge T&$orderby=<field> asc&$top=50`, and the next page starts again at the newest timestamp
-// of the last one (`ge`, so incidents that share it and did not fit are read; those already read are in `seen`) —
-// never a deep `$skip`, which concurrent changes shift under the reader. A page whose 50 incidents all share one
-// timestamp (a bulk change) is read whole with `<field> eq T` and `$count=true`, its pages checked against the count,
-// and reading goes on after it with `gt T`.
+// Graph: `$filter=<field> ge T&$orderby=<field> asc&$top=<page>`, and the next page starts again at the newest
+// timestamp of the last one (`ge`, so items that share it and did not fit are read; those already read are in `seen`,
+// and the page asks for that many more) — never a deep `$skip`, which concurrent changes shift under the reader. A
+// page whose items all share one timestamp (a bulk change) is read whole with `<field> eq T` and `$count=true`, its
+// pages checked against the count, and reading goes on after it with `gt T`.
 //
 // Defender XDR: the API has no $orderby (api-list-incidents.md), so the reader asks for time windows
 // `lastUpdateTime ge A and lastUpdateTime lt B` small enough to come back whole in one page of 100, sorts each, and
 // narrows a window that comes back full. Only a window one millisecond wide that still holds 100 or more incidents
 // is paged with `$skip`, with overlapping pages checked for a shift.
 //
-// Incidents are handed to the caller in batches that are each complete and sorted; the caller (daemon.ts) decides
-// what is new. Alerts: `$expand=alerts` on Graph; when that fails (large tenants get 500s), the page is read without
+// Items are handed to the caller in batches that are each complete and sorted; the caller (daemon.ts) decides what is
+// new. Incidents' alerts: `$expand=alerts` on Graph; when that fails (large tenants get 500s), the page is read without
 // it and each incident's alerts are read on their own; an incident whose alerts cannot be read at all is handed over
 // without them rather than holding the checkpoint back for good.
 
@@ -26,9 +27,9 @@ import { DEFENDER_INCIDENT_FILTER_FIELDS, filterBuilder, GRAPH_INCIDENT_FILTER_F
 import { GRAPH_PAGE, DEFENDER_PAGE, portalOf } from '../defender/incidents';
 import { floorMs, stampOf, type Stamp, type TimeField } from './checkpoint';
 
-export interface Version {
-  incident: Incident;
-  /** the incident's timestamp on the time field */
+export interface Version<T> {
+  item: T;
+  /** the item's timestamp on the time field */
   at: Stamp;
 }
 
@@ -41,25 +42,36 @@ export interface ReadOptions {
   windowMs?: number;
 }
 
-export interface IncidentReader {
-  /** complete, sorted batches of incidents at or after `from` */
-  batches(from: Stamp): AsyncGenerator<Version[], void, undefined>;
+export interface VersionReader<T> {
+  /**
+   * complete, sorted batches of items at or after `from`; `again`: how many of them the caller has seen already (the
+   * checkpoint's versions since `from`), which a page may ask for on top of its size
+   */
+  batches(from: Stamp, again?: number): AsyncGenerator<Version<T>[], void, undefined>;
   /** API calls made so far */
   readonly calls: number;
-  /** incidents handed over without their alerts (they could not be read) */
-  readonly alertsMissing: number;
+  /** items handed over without a part that could not be read (incidents without their alerts) */
+  readonly incomplete: number;
   /** Defender XDR: the window width to start the next run with */
   readonly windowMs: number | undefined;
-  /** the most incidents one call returns */
+  /** the most new items one call returns */
   readonly pageSize: number;
 }
 
-const byTime = (a: Version, b: Version): number => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.incident.id.length - b.incident.id.length || (a.incident.id < b.incident.id ? -1 : a.incident.id > b.incident.id ? 1 : 0));
+export type IncidentReader = VersionReader<Incident>;
 
-function versionOf(incident: Incident, field: TimeField, api: string): Version {
-  const at = stampOf(incident[field]);
-  if (!at) throw new ActionError('API_ERROR', `${api} returned incident ${incident.id} with ${field} ${JSON.stringify(incident[field])}, which is not a timestamp.`);
-  return { incident, at };
+/** Sorts versions by time, then id (shorter first, so numeric ids sort as numbers). */
+export const byTime = <T>(idOf: (item: T) => string) => (a: Version<T>, b: Version<T>): number => {
+  if (a.at !== b.at) return a.at < b.at ? -1 : 1;
+  const x = idOf(a.item);
+  const y = idOf(b.item);
+  return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
+};
+
+export function versionOf<T>(item: T, at: unknown, id: string, field: TimeField, api: string, noun: string): Version<T> {
+  const stamp = stampOf(at);
+  if (!stamp) throw new ActionError('API_ERROR', `${api} returned ${noun} ${id} with ${field} ${JSON.stringify(at)}, which is not a timestamp.`);
+  return { item, at: stamp };
 }
 
 /** What a failed `$expand=alerts` looks like: Microsoft failing the call, not throttling, a permission or the network. */
@@ -67,11 +79,113 @@ const expandFailed = (err: unknown): boolean => err instanceof ActionError && er
 
 // ------------------------------------------------------------------------------------------------ Graph v1.0
 
-function graphReader(api: DefenderApi, log: Logger, o: ReadOptions): IncidentReader {
+type Query = Record<string, string | number | undefined>;
+
+/** One Graph collection as the daemon reads it (incidents, alerts_v2). */
+export interface GraphCollection<T> {
+  /** plural noun for messages and logs: "incidents" */
+  plural: string;
+  /** the new items a page is for */
+  page: number;
+  /** the largest $top the API takes: a page may ask for the items it will read again on top of `page`, up to this */
+  maxTop: number;
+  id(item: T): string;
+  /** reads one page with this query (the collection's own path, mapping, and any fallback) */
+  fetch(query: Query, label: string): Promise<{ items: T[]; next?: string; count?: number }>;
+  /** the item's value of the time field, as Microsoft wrote it */
+  time(item: T, field: TimeField): unknown;
+}
+
+/** Pages a burst at one timestamp may take: far beyond any real one, so that a service that never stops cannot loop. */
+const MAX_BURST_PAGES = 200;
+
+/**
+ * Reads a Graph collection in order of the time field, from a timestamp: `$filter=<field> ge T&$orderby=<field> asc`,
+ * each next page starting again at the newest timestamp of the last one (never a deep `$skip`), asking for as many
+ * more items as it will read again (those at that timestamp). A page all at one timestamp that links to more (a bulk
+ * change) is read whole with `<field> eq T`, `$skip` and `$count`, checked against the count, and reading goes on with
+ * `gt T`. A page that does not move past where it started is API_ERROR: a service that repeats itself cannot loop.
+ */
+export function graphVersionReader<T>(c: GraphCollection<T>, o: { field: TimeField; filters: readonly ODataFilter[]; calls: () => number; incomplete: () => number }, log: Logger): VersionReader<T> {
+  const f = filterBuilder(['createdDateTime', 'lastUpdateDateTime'] as const);
+  const page = async (query: Query, label: string): Promise<{ items: Version<T>[]; next?: string; count?: number }> => {
+    const p = await c.fetch(query, label);
+    return { ...p, items: p.items.map((item) => versionOf(item, c.time(item, o.field), c.id(item), o.field, 'Microsoft Graph', c.plural.replace(/s$/, ''))) };
+  };
+
+  const checkAscending = (items: Version<T>[]): void => {
+    for (let k = 1; k < items.length; k++) {
+      if (items[k - 1]!.at > items[k]!.at) {
+        throw new ActionError('API_ERROR', `Microsoft Graph did not sort ${c.plural} by ${o.field} as asked ($orderby=${o.field} asc), so they cannot be read in order safely.`);
+      }
+    }
+  };
+
+  /** Every item at exactly `at` (a bulk change), in pages by $skip, checked against $count. */
+  async function* burst(at: Stamp): AsyncGenerator<Version<T>[], void, undefined> {
+    const filter = f.and(f.eq(o.field, odataTimestamp(at)), ...o.filters);
+    for (let attempt = 1; ; attempt++) {
+      const ids = new Set<string>();
+      let expected: number | undefined;
+      for (let skip = 0, pages = 0; ; pages++) {
+        if (pages >= MAX_BURST_PAGES) throw new ActionError('API_ERROR', `Microsoft Graph kept sending pages of the ${c.plural} changed at ${at} after ${pages}; the run stops without a new checkpoint.`);
+        const { items, count, next } = await page({ $filter: filter, $count: 'true', $top: c.page, $skip: skip || undefined }, `reading the ${c.plural} changed at ${at}`);
+        if (skip === 0) expected = count;
+        for (const v of items) ids.add(c.id(v.item));
+        yield items;
+        if (items.length === 0 || (!next && items.length < c.page)) break;
+        skip += items.length;
+      }
+      if (expected === undefined || ids.size >= expected) return;
+      if (attempt >= 3) {
+        throw new ActionError('API_ERROR', `Microsoft Graph counted ${expected} ${c.plural} changed at ${at} but its pages held ${ids.size}, three times; the run stops without a new checkpoint and the next run reads them again.`);
+      }
+      log.info(`Reading the ${expected} ${c.plural} changed at ${at} again: the pages held ${ids.size}`);
+    }
+  }
+
+  return {
+    get calls() {
+      return o.calls();
+    },
+    get incomplete() {
+      return o.incomplete();
+    },
+    windowMs: undefined,
+    pageSize: c.page,
+    async *batches(from, again = 0) {
+      let start = from;
+      let cond = f.ge(o.field, odataTimestamp(from));
+      let repeat = again;
+      for (;;) {
+        const top = Math.min(c.maxTop, c.page + repeat);
+        const { items, next } = await page({ $filter: f.and(cond, ...o.filters), $orderby: `${o.field} asc`, $top: top }, `reading changed ${c.plural}`);
+        checkAscending(items);
+        yield items;
+        if (!next || items.length === 0) return;
+        const firstAt = items[0]!.at;
+        const lastAt = items[items.length - 1]!.at;
+        if (firstAt === lastAt && items.length >= Math.min(c.page, top)) {
+          yield* burst(lastAt);
+          cond = f.gt(o.field, odataTimestamp(lastAt));
+          repeat = 0;
+        } else {
+          if (lastAt <= start) throw new ActionError('API_ERROR', `Microsoft Graph answered the ${c.plural} changed from ${start} with a page that does not get past it and links to more; the run stops without a new checkpoint.`);
+          cond = f.ge(o.field, odataTimestamp(lastAt));
+          repeat = items.filter((v) => v.at === lastAt).length;
+        }
+        start = lastAt;
+      }
+    },
+  };
+}
+
+/** The incidents on Graph: `$expand=alerts`, and when that fails each incident's alerts on their own. */
+function graphIncidents(api: DefenderApi, log: Logger, o: ReadOptions): IncidentReader {
   const f = filterBuilder(GRAPH_INCIDENT_FILTER_FIELDS);
-  const base: ODataFilter[] = [];
-  if (o.statuses?.length) base.push(f.inList('status', o.statuses.map((s) => odataString(s))));
-  if (o.severities?.length) base.push(f.inList('severity', o.severities.map((s) => odataString(s))));
+  const filters: ODataFilter[] = [];
+  if (o.statuses?.length) filters.push(f.inList('status', o.statuses.map((s) => odataString(s))));
+  if (o.severities?.length) filters.push(f.inList('severity', o.severities.map((s) => odataString(s))));
   let calls = 0;
   let alertsMissing = 0;
   let expandBroken = false;
@@ -81,96 +195,46 @@ function graphReader(api: DefenderApi, log: Logger, o: ReadOptions): IncidentRea
     return api.call<T>({ method: 'GET', path, label, capability: 'readIncidents' });
   };
 
-  /** One page: with its alerts, through whichever way works. */
-  const page = async (query: Record<string, string | number | undefined>): Promise<{ items: Version[]; next?: string; count?: number }> => {
-    type Page = { value?: unknown[]; '@odata.nextLink'?: string; '@odata.count'?: number };
-    let body: Page | undefined;
-    if (o.includeAlerts && !expandBroken) {
-      try {
-        body = await call<Page>(`/v1.0/security/incidents?${queryString({ ...query, $expand: 'alerts' })}`, 'reading changed incidents with their alerts');
-      } catch (err) {
-        if (!expandFailed(err)) throw err;
-        expandBroken = true;
-        log.warn('Reading incidents with $expand=alerts failed; this run reads each incident\'s alerts on its own', { error: (err as Error).message });
-      }
-    }
-    body ??= await call<Page>(`/v1.0/security/incidents?${queryString(query)}`, 'reading changed incidents');
-    const items = (body.value ?? []).map((v) => versionOf(incidentFromGraph(v), o.field, 'Microsoft Graph'));
-    if (o.includeAlerts && expandBroken) {
-      for (const v of items) {
+  const collection: GraphCollection<Incident> = {
+    plural: 'incidents',
+    page: GRAPH_PAGE,
+    maxTop: GRAPH_PAGE,
+    id: (i) => i.id,
+    time: (i, field) => i[field],
+    async fetch(query) {
+      type Page = { value?: unknown[]; '@odata.nextLink'?: string; '@odata.count'?: number };
+      let body: Page | undefined;
+      if (o.includeAlerts && !expandBroken) {
         try {
-          const full = incidentFromGraph(await call(`/v1.0/security/incidents/${encodeURIComponent(v.incident.id)}?${queryString({ $expand: 'alerts' })}`, `reading the alerts of incident ${v.incident.id}`));
-          if (full.alerts) v.incident.alerts = full.alerts;
+          body = await call<Page>(`/v1.0/security/incidents?${queryString({ ...query, $expand: 'alerts' })}`, 'reading changed incidents with their alerts');
         } catch (err) {
-          if (!(err instanceof ActionError) || !['API_ERROR', 'NOT_FOUND'].includes(err.code)) throw err;
-          alertsMissing++;
-          log.warn(`Incident ${v.incident.id} is handed over without its alerts, which could not be read`, { error: err.message });
+          if (!expandFailed(err)) throw err;
+          expandBroken = true;
+          log.warn('Reading incidents with $expand=alerts failed; this run reads each incident\'s alerts on its own', { error: (err as Error).message });
         }
       }
-    }
-    const out: { items: Version[]; next?: string; count?: number } = { items };
-    const next = body['@odata.nextLink'];
-    if (typeof next === 'string' && next !== '') out.next = next;
-    if (typeof body['@odata.count'] === 'number') out.count = body['@odata.count'];
-    return out;
-  };
-
-  const checkAscending = (items: Version[]): void => {
-    for (let k = 1; k < items.length; k++) {
-      if (items[k - 1]!.at > items[k]!.at) {
-        throw new ActionError('API_ERROR', `Microsoft Graph did not sort incidents by ${o.field} as asked ($orderby=${o.field} asc), so they cannot be read in order safely.`);
-      }
-    }
-  };
-
-  /** Every incident at exactly `at` (a bulk change), in pages by $skip, checked against $count. */
-  async function* burst(at: Stamp): AsyncGenerator<Version[], void, undefined> {
-    const filter = f.and(f.eq(o.field, odataTimestamp(at)), ...base);
-    for (let attempt = 1; ; attempt++) {
-      const ids = new Set<string>();
-      let expected: number | undefined;
-      for (let skip = 0; ; skip += GRAPH_PAGE) {
-        const { items, count } = await page({ $filter: filter, $count: 'true', $top: GRAPH_PAGE, $skip: skip || undefined });
-        if (skip === 0) expected = count;
-        for (const v of items) ids.add(v.incident.id);
-        yield items;
-        if (items.length < GRAPH_PAGE) break;
-      }
-      if (expected === undefined || ids.size >= expected) return;
-      if (attempt >= 3) {
-        throw new ActionError('API_ERROR', `Microsoft Graph counted ${expected} incidents changed at ${at} but its pages held ${ids.size}, three times; the run stops without a new checkpoint and the next run reads them again.`);
-      }
-      log.info(`Reading the ${expected} incidents changed at ${at} again: the pages held ${ids.size}`);
-    }
-  }
-
-  return {
-    get calls() {
-      return calls;
-    },
-    get alertsMissing() {
-      return alertsMissing;
-    },
-    windowMs: undefined,
-    pageSize: GRAPH_PAGE,
-    async *batches(from) {
-      let cond = f.ge(o.field, odataTimestamp(from));
-      for (;;) {
-        const { items, next } = await page({ $filter: f.and(cond, ...base), $orderby: `${o.field} asc`, $top: GRAPH_PAGE });
-        checkAscending(items);
-        yield items;
-        if (!next || items.length === 0) return;
-        const firstAt = items[0]!.at;
-        const lastAt = items[items.length - 1]!.at;
-        if (firstAt === lastAt && items.length >= GRAPH_PAGE) {
-          yield* burst(lastAt);
-          cond = f.gt(o.field, odataTimestamp(lastAt));
-        } else {
-          cond = f.ge(o.field, odataTimestamp(lastAt));
+      body ??= await call<Page>(`/v1.0/security/incidents?${queryString(query)}`, 'reading changed incidents');
+      const items = (body.value ?? []).map(incidentFromGraph);
+      if (o.includeAlerts && expandBroken) {
+        for (const incident of items) {
+          try {
+            const full = incidentFromGraph(await call(`/v1.0/security/incidents/${encodeURIComponent(incident.id)}?${queryString({ $expand: 'alerts' })}`, `reading the alerts of incident ${incident.id}`));
+            if (full.alerts) incident.alerts = full.alerts;
+          } catch (err) {
+            if (!(err instanceof ActionError) || !['API_ERROR', 'NOT_FOUND'].includes(err.code)) throw err;
+            alertsMissing++;
+            log.warn(`Incident ${incident.id} is handed over without its alerts, which could not be read`, { error: err.message });
+          }
         }
       }
+      const out: { items: Incident[]; next?: string; count?: number } = { items };
+      const next = body['@odata.nextLink'];
+      if (typeof next === 'string' && next !== '') out.next = next;
+      if (typeof body['@odata.count'] === 'number') out.count = body['@odata.count'];
+      return out;
     },
   };
+  return graphVersionReader(collection, { field: o.field, filters, calls: () => calls, incomplete: () => alertsMissing }, log);
 }
 
 // ------------------------------------------------------------------------------------------------ Defender XDR
@@ -180,7 +244,7 @@ const WINDOW_TARGET = 75;
 /** Pages of a one-millisecond burst overlap by this many incidents, to see a shift. */
 const BURST_OVERLAP = 10;
 
-function defenderReader(api: DefenderApi, config: Config, log: Logger, o: ReadOptions): IncidentReader {
+function defenderIncidents(api: DefenderApi, config: Config, log: Logger, o: ReadOptions): IncidentReader {
   const f = filterBuilder(DEFENDER_INCIDENT_FILTER_FIELDS, { listForm: 'or' });
   const field = o.field === 'lastUpdateDateTime' ? 'lastUpdateTime' : 'createdTime';
   const base: ODataFilter[] = [];
@@ -189,34 +253,34 @@ function defenderReader(api: DefenderApi, config: Config, log: Logger, o: ReadOp
   let calls = 0;
   let windowMs = o.windowMs;
 
-  const list = async (lo: number, hi: number, skip: number): Promise<Version[]> => {
+  const list = async (lo: number, hi: number, skip: number): Promise<Version<Incident>[]> => {
     const filter = f.and(f.ge(field, odataDateTime(new Date(lo))), f.lt(field, odataDateTime(new Date(hi))), ...base);
     calls++;
     const body: { value?: unknown[] } = await api.call({ method: 'GET', path: `/api/incidents?${queryString({ $filter: filter, $top: DEFENDER_PAGE, $skip: skip || undefined })}`, label: 'reading changed incidents', capability: 'readIncidents' });
     return (body.value ?? []).map((v) => {
       const incident = incidentFromLegacy(v, options);
       if (!o.includeAlerts) delete incident.alerts;
-      return versionOf(incident, o.field, 'the Defender XDR API');
+      return versionOf(incident, incident[o.field], incident.id, o.field, 'the Defender XDR API', 'incident');
     });
   };
 
   /** A one-millisecond window holding a page or more: pages that overlap, each checked to start inside the last. */
-  const burst = async (lo: number, hi: number): Promise<Version[]> => {
+  const burst = async (lo: number, hi: number): Promise<Version<Incident>[]> => {
     for (let attempt = 1; ; attempt++) {
-      const all = new Map<string, Version>();
+      const all = new Map<string, Version<Incident>>();
       let prev = await list(lo, hi, 0);
-      for (const v of prev) all.set(v.incident.id, v);
+      for (const v of prev) all.set(v.item.id, v);
       let skip = 0;
       let shifted = false;
       while (prev.length === DEFENDER_PAGE) {
         skip += DEFENDER_PAGE - BURST_OVERLAP;
         const next = await list(lo, hi, skip);
-        const tail = new Set(prev.slice(-BURST_OVERLAP).map((v) => v.incident.id));
-        if (next.length > 0 && !next.slice(0, BURST_OVERLAP).some((v) => tail.has(v.incident.id))) {
+        const tail = new Set(prev.slice(-BURST_OVERLAP).map((v) => v.item.id));
+        if (next.length > 0 && !next.slice(0, BURST_OVERLAP).some((v) => tail.has(v.item.id))) {
           shifted = true;
           break;
         }
-        for (const v of next) all.set(v.incident.id, v);
+        for (const v of next) all.set(v.item.id, v);
         prev = next;
       }
       if (!shifted) return [...all.values()];
@@ -229,7 +293,7 @@ function defenderReader(api: DefenderApi, config: Config, log: Logger, o: ReadOp
     get calls() {
       return calls;
     },
-    alertsMissing: 0,
+    incomplete: 0,
     pageSize: DEFENDER_PAGE,
     get windowMs() {
       return windowMs;
@@ -251,7 +315,7 @@ function defenderReader(api: DefenderApi, config: Config, log: Logger, o: ReadOp
           }
           items = await burst(lo, hi);
         }
-        items.sort(byTime);
+        items.sort(byTime<Incident>((i) => i.id));
         yield items;
         // the next window is sized on this one's density, growing at most twofold (incidents come in clusters: a
         // window grown fourfold past a quiet stretch tends to land on the next cluster and come back full)
@@ -267,5 +331,5 @@ function defenderReader(api: DefenderApi, config: Config, log: Logger, o: ReadOp
 }
 
 export function incidentReader(api: DefenderApi, config: Config, log: Logger, options: ReadOptions): IncidentReader {
-  return api.flavor === 'graph' ? graphReader(api, log, options) : defenderReader(api, config, log, options);
+  return api.flavor === 'graph' ? graphIncidents(api, log, options) : defenderIncidents(api, config, log, options);
 }
