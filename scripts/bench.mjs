@@ -200,25 +200,27 @@ try {
   const found = outcome(await runNode([path.join(root, 'dist', 'actions', 'search-incidents.js')], env, JSON.stringify({ ...CONTEXT, max_results: '5' })));
   const ids = (found.result?.json_result?.incidents ?? []).map((i) => String(i.id));
   if (ids.length < 2) throw new Error(`setup: Search Incidents found ${ids.length} incident(s) (${found.why ?? 'completed'})`);
+  const foundAlerts = outcome(await runNode([path.join(root, 'dist', 'actions', 'search-alerts.js')], env, JSON.stringify({ ...CONTEXT, max_results: '5' })));
+  const alertIds = (foundAlerts.result?.json_result?.alerts ?? []).map((a) => String(a.id));
   const subjects = [];
   const skipped = [];
   for (const action of manifest.actions) {
     const entry = path.join(root, action.entry);
-    if (inputFor(action, { ids, state: undefined, round: 0 }) === undefined) skipped.push(`${action.id} (${action.type}): no realistic input known to the bench`);
+    if (inputFor(action, { ids, alertIds, state: undefined, round: 0 }) === undefined) skipped.push(`${action.id} (${action.type}): no realistic input known to the bench`);
     else if (!fs.existsSync(entry)) skipped.push(`${action.id}: ${action.entry} is not built`);
     else subjects.push({ action, entry, samples: [], served: [], own: [], failures: [], state: undefined });
   }
   const baseline = [];
   const seqBefore = em.requests().at(-1)?.seq ?? 0;
   await runNode(['-e', '0'], env, pingInput); // warm-up (file cache)
-  for (const s of subjects) await runNode([s.entry], env, JSON.stringify(inputFor(s.action, { ids, state: undefined, round: 0 })));
+  for (const s of subjects) await runNode([s.entry], env, JSON.stringify(inputFor(s.action, { ids, alertIds, state: undefined, round: 0 })));
   const commands = [null, ...subjects]; // null: node -e 0
   for (let round = 1; round <= RUNS; round++) {
     const shift = round % commands.length;
     for (const s of [...commands.slice(shift), ...commands.slice(0, shift)]) {
       if (s === null) { baseline.push((await runNode(['-e', '0'], env, pingInput)).ms); continue; }
       const seq = em.requests().at(-1)?.seq ?? 0;
-      const r = await runNode([s.entry], env, JSON.stringify(inputFor(s.action, { ids, state: s.state, round })));
+      const r = await runNode([s.entry], env, JSON.stringify(inputFor(s.action, { ids, alertIds, state: s.state, round })));
       s.samples.push(r.ms);
       // the time the emulator spent answering this run's requests (its hunting engine takes tens of ms over a month of
       // rows): the action's own time is the rest

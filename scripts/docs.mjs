@@ -42,7 +42,7 @@ function permissionsBlock(manifest) {
 
 /** The type column of a parameter: its JSON type with its bounds, fixed values and drop-down mark. */
 function typeOf(prop) {
-  let t = Array.isArray(prop.type) ? prop.type.join(' or ') : (prop.type ?? 'any');
+  let t = Array.isArray(prop.type) ? prop.type.join(' or ') : prop.anyOf ? prop.anyOf.map((p) => (p.type === 'object' && p.additionalProperties?.type ? `object of ${p.additionalProperties.type}s` : typeOf(p))).join(' or ') : (prop.type ?? 'any');
   if (prop.type === 'array' && prop.items) t = `array of ${prop.items.$ref ? prop.items.$ref.split('/').pop() : prop.items.type}`;
   if (prop.enum) t = prop.enum.map(code).join(', ');
   const lo = prop.minimum;
