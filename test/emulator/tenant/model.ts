@@ -59,6 +59,13 @@ export const ALERT_STATUS = ['unknown', 'new', 'inProgress', 'resolved', 'unknow
 export const SERVICE_SOURCE = ['unknown', 'microsoftDefenderForEndpoint', 'microsoftDefenderForIdentity', 'microsoftDefenderForCloudApps',
   'microsoftDefenderForOffice365', 'microsoft365Defender', 'azureAdIdentityProtection', 'microsoftAppGovernance',
   'dataLossPrevention', 'unknownFutureValue', 'microsoftDefenderForCloud'] as const;
+/** detectionSource (resources/security-alert.md): the members after unknownFutureValue need `Prefer: include-unknown-enum-members`. */
+export const DETECTION_SOURCE = ['unknown', 'microsoftDefenderForEndpoint', 'antivirus', 'smartScreen', 'customTi', 'microsoftDefenderForOffice365',
+  'automatedInvestigation', 'microsoftThreatExperts', 'customDetection', 'microsoftDefenderForIdentity', 'cloudAppSecurity', 'microsoft365Defender',
+  'azureAdIdentityProtection', 'manual', 'microsoftDataLossPrevention', 'appGovernancePolicy', 'appGovernanceDetection', 'unknownFutureValue',
+  'microsoftDefenderForCloud', 'microsoftDefenderForIoT', 'microsoftDefenderForServers', 'microsoftDefenderForStorage', 'microsoftDefenderForDNS',
+  'microsoftDefenderForDatabases', 'microsoftDefenderForContainers', 'microsoftDefenderForNetwork', 'microsoftDefenderForAppService',
+  'microsoftDefenderForKeyVault', 'microsoftDefenderForResourceManager', 'microsoftDefenderForApiManagement'] as const;
 
 /** The values a seeded or updated incident takes (unknownFutureValue/awaitingAction are never returned without `Prefer: include-unknown-enum-members`). */
 export const LIVE_STATUS = ['active', 'inProgress', 'resolved', 'redirected'];
@@ -101,11 +108,15 @@ export const LEGACY_SERVICE_SOURCE: Record<string, string> = {
   microsoftDefenderForEndpoint: 'MicrosoftDefenderATP', microsoftDefenderForIdentity: 'AzureATP',
   microsoftDefenderForCloudApps: 'MicrosoftCloudAppSecurity', microsoftDefenderForOffice365: 'MicrosoftDefenderForOffice365',
   microsoft365Defender: 'Microsoft365Defender', azureAdIdentityProtection: 'AADIdentityProtection',
+  microsoftDefenderForCloud: 'MicrosoftDefenderForCloud', // not documented for the legacy API: the Graph name capitalised
 };
 export const LEGACY_DETECTION_SOURCE: Record<string, string> = {
   antivirus: 'WindowsDefenderAv', microsoftDefenderForEndpoint: 'WindowsDefenderAtp', microsoftDefenderForOffice365: 'OfficeATP',
   cloudAppSecurity: 'MCAS', azureAdIdentityProtection: 'AAD', microsoftDefenderForIdentity: 'AzureATP', customDetection: 'CustomDetection',
   microsoft365Defender: 'Microsoft365Defender', automatedInvestigation: 'AutomatedInvestigation',
+  // not documented for the legacy API: the Graph names capitalised
+  microsoftDefenderForCloud: 'MicrosoftDefenderForCloud', microsoftDefenderForServers: 'MicrosoftDefenderForServers',
+  microsoftDefenderForStorage: 'MicrosoftDefenderForStorage', microsoftDefenderForKeyVault: 'MicrosoftDefenderForKeyVault',
 };
 
 export function invert(map: Record<string, string>): Record<string, string> {
@@ -143,6 +154,10 @@ export interface Alert {
   investigationId: number | null; investigationState: string;
   created: Stamp; lastUpdate: Stamp; resolved: Stamp | null; firstActivity: Stamp; lastActivity: Stamp;
   evidence: Evidence[];
+  /** the alert's own comments (not its incident's) */
+  comments: Comment[];
+  /** "User defined custom fields with string values" (security-alert-update.md) */
+  customDetails: Record<string, string>;
 }
 
 export interface Incident {
@@ -176,3 +191,19 @@ export class Store {
 }
 
 export const SEVERITY_RANK: Record<string, number> = { unknown: 0, informational: 1, low: 2, medium: 3, high: 4 };
+
+/**
+ * What a change of an incident does to its alerts (the same objects the alerts face shows): they take its
+ * classification, determination and owner, and resolving the incident resolves them. An alert that changes gets
+ * lastUpdateDateTime `at`, so a client following alerts by lastUpdateDateTime sees the change.
+ */
+export function cascadeToAlerts(inc: Incident, next: Partial<Pick<Incident, 'classification' | 'determination' | 'assignedTo' | 'status'>>, at: Stamp): void {
+  for (const a of inc.alerts) {
+    let changed = false;
+    if (next.classification !== undefined && a.classification !== next.classification) { a.classification = next.classification; changed = true; }
+    if (next.determination !== undefined && a.determination !== next.determination) { a.determination = next.determination; changed = true; }
+    if ('assignedTo' in next && a.assignedTo !== (next.assignedTo ?? null)) { a.assignedTo = next.assignedTo ?? null; changed = true; }
+    if (next.status === 'resolved' && a.status !== 'resolved') { a.status = 'resolved'; a.resolved = at; changed = true; }
+    if (changed) a.lastUpdate = at;
+  }
+}

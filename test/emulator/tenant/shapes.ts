@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FaceRequest, FaceResponse } from './api';
 import {
-  type Alert, type Evidence, type Incident, LEGACY_ALERT_STATUS, LEGACY_CLASSIFICATION, LEGACY_DETECTION_SOURCE, LEGACY_DETERMINATION,
+  type Alert, type Comment, type Evidence, type Incident, LEGACY_ALERT_STATUS, LEGACY_CLASSIFICATION, LEGACY_DETECTION_SOURCE, LEGACY_DETERMINATION,
   LEGACY_SERVICE_SOURCE, LEGACY_SEVERITY, LEGACY_STATUS, isoStamp,
 } from './model';
 
@@ -30,13 +30,18 @@ export function graphIncident(inc: Incident, tenantId: string, expandAlerts: boo
     customTags: [...inc.customTags],
     systemTags: [...inc.systemTags],
     description: inc.description,
-    // alertComment: comment, createdByDisplayName, createdDateTime (resources/security-alertcomment.md)
-    comments: inc.comments.map((c) => ({ comment: c.comment, createdByDisplayName: c.createdBy, createdDateTime: isoStamp(c.created) })),
+    comments: inc.comments.map(graphComment),
   };
   if (expandAlerts) out.alerts = inc.alerts.map((a) => graphAlert(a, tenantId));
   return out;
 }
 
+/** alertComment: comment, createdByDisplayName, createdDateTime (resources/security-alertcomment.md) */
+export function graphComment(c: Comment): Json {
+  return { comment: c.comment, createdByDisplayName: c.createdBy, createdDateTime: isoStamp(c.created) };
+}
+
+/** The alert as Graph stores it; a face masks evolvable enum members (enums.ts) for a caller without `Prefer`. */
 export function graphAlert(a: Alert, tenantId: string): Json {
   return {
     '@odata.type': '#microsoft.graph.security.alert',
@@ -52,7 +57,8 @@ export function graphAlert(a: Alert, tenantId: string): Json {
     createdDateTime: isoStamp(a.created), lastUpdateDateTime: isoStamp(a.lastUpdate),
     resolvedDateTime: a.resolved ? isoStamp(a.resolved) : null,
     firstActivityDateTime: isoStamp(a.firstActivity), lastActivityDateTime: isoStamp(a.lastActivity),
-    comments: [], systemTags: [],
+    comments: a.comments.map(graphComment), systemTags: [],
+    customDetails: { ...a.customDetails },
     evidence: a.evidence.map(graphEvidence),
   };
 }
