@@ -24,7 +24,7 @@ import { queryString } from '../../../lib/defender/odata';
 import type { Logger } from '../../../lib/runtime/log';
 // The emulator's OData parser and alert model are the independent model of Microsoft's; tests may use them, lib/ may not.
 import { evaluate, parseFilter, parseQueryString } from '../../emulator/tenant/odata';
-import { ALERT_MODEL } from '../../emulator/tenant/graph';
+import { ALERT_MODEL } from '../../emulator/tenant/alerts';
 import type { Alert as EmAlert } from '../../emulator/tenant/model';
 import { parseStamp } from '../../emulator/tenant/model';
 import { actionErrorOf, syncActionErrorOf } from '../../support/errors';
@@ -93,7 +93,7 @@ describe('Alerts: the $filter of a search', () => {
     id: 'da1', incidentId: 1, status: 'new', severity: 'high', classification: 'unknown', determination: 'unknown', serviceSource: 'microsoftDefenderForEndpoint',
     detectionSource: 'antivirus', detectorId: 'x', title: 't', description: 'd', category: 'c', recommendedActions: 'r', assignedTo: null, mitreTechniques: [],
     threatFamilyName: null, investigationId: null, investigationState: 'Queued', created: parseStamp('2026-05-01T10:00:00Z')!, lastUpdate: parseStamp('2026-05-02T10:00:00Z')!,
-    resolved: null, firstActivity: parseStamp('2026-05-01T09:00:00Z')!, lastActivity: parseStamp('2026-05-01T09:30:00Z')!, evidence: [], ...over,
+    resolved: null, firstActivity: parseStamp('2026-05-01T09:00:00Z')!, lastActivity: parseStamp('2026-05-01T09:30:00Z')!, evidence: [], comments: [], customDetails: {}, ...over,
   });
 
   it('writes every documented field, values quoted, lists as or chains, and the service reads it as meant', () => {
