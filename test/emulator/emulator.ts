@@ -309,7 +309,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
     }
     const freq: FaceRequest = {
-      method, path, rawQuery, rawBody: body.toString('utf8'), headers, origin,
+      // the origin the caller reached (nextLinks and @odata.context name it): 127.0.0.1:PORT, or a host a test's proxy
+      // maps to the emulator (graph.microsoft.com)
+      method, path, rawQuery, rawBody: body.toString('utf8'), headers, origin: requestOrigin(req),
       caller: { clientId: token.app.clientId, appDisplayName: token.app.displayName, roles: new Set(token.roles), tenantId },
       now: t,
     };

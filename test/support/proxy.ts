@@ -1,6 +1,7 @@
 // A real HTTP CONNECT proxy on 127.0.0.1 for tests (node:net/http/https only). It tunnels CONNECT host:port only to
-// loopback targets (127.0.0.1 or localhost): anything else is refused with 403 before any connection is attempted, so
-// a test can never reach out. Optional Basic proxy authentication (407 + `Proxy-Authenticate: Basic realm="test"`
+// loopback targets (127.0.0.1 or localhost), or to the loopback port `hosts` maps a name to (a test reaching the
+// emulator as graph.microsoft.com): anything else is refused with 403 before any connection is attempted, so a test can
+// never reach out. Optional Basic proxy authentication (407 + `Proxy-Authenticate: Basic realm="test"`
 // without valid credentials) and optional TLS on the proxy's own listener (an HTTPS proxy). Plain-HTTP requests in
 // absolute form (`GET http://127.0.0.1:PORT/path`) are forwarded under the same rules and recorded in `requests`.
 // close() destroys every socket it holds, client side and upstream, so mocha exits by itself.
@@ -14,6 +15,11 @@ export interface ProxyOptions {
   auth?: { user: string; password: string };
   /** listen with TLS (an HTTPS proxy): PEM key and certificate */
   tls?: { key: string; cert: string };
+  /**
+   * CONNECT targets ("graph.microsoft.com:443") tunnelled to a port on 127.0.0.1 instead: a test reaches the emulator
+   * under Microsoft's host names. The names are never resolved or connected to; any other name is still refused.
+   */
+  hosts?: Record<string, number>;
 }
 
 export interface ProxyConnect {
@@ -133,9 +139,10 @@ export async function startProxy(options: ProxyOptions = {}): Promise<TestProxy>
     if (!record.authorized) { refuse(407, challenge); return; }
     const hp = splitTarget(target);
     if (!hp) { refuse(400); return; }
-    if (!LOOPBACK_HOSTS.has(hp.host)) { refuse(403); return; }
+    const mapped = options.hosts?.[`${hp.host}:${hp.port}`];
+    if (mapped === undefined && !LOOPBACK_HOSTS.has(hp.host)) { refuse(403); return; }
 
-    const upstream = net.connect({ host: hp.host === 'localhost' ? '127.0.0.1' : hp.host, port: hp.port });
+    const upstream = mapped !== undefined ? net.connect({ host: '127.0.0.1', port: mapped }) : net.connect({ host: hp.host === 'localhost' ? '127.0.0.1' : hp.host, port: hp.port });
     track(upstream);
     let established = false;
     upstream.once('connect', () => {
