@@ -121,13 +121,15 @@ export function seenKeys(c: Checkpoint): Set<string> {
 /**
  * The checkpoint after a run that handed over `handed` (versions) and read everything up to `high` (the newest
  * timestamp it processed, in order; null when it processed nothing). `windowMs`: the Defender XDR window hint to keep
- * (none when undefined).
+ * (none when undefined). `now`: the clock, in epoch ms (the next read never starts later than the overlap before it).
  */
-export function advance(previous: Checkpoint, handed: readonly { id: string; at: Stamp }[], high: Stamp | null, windowMs?: number): Checkpoint {
+export function advance(previous: Checkpoint, handed: readonly { id: string; at: Stamp }[], high: Stamp | null, windowMs?: number, now: number = Date.now()): Checkpoint {
   const newHigh = maxStamp(previous.high, high);
   let from = previous.from;
   if (newHigh !== null) {
-    const trailing = stampOfDate(new Date(floorMs(newHigh).getTime() - OVERLAP_MS));
+    // never past the overlap before now: an item stamped in the future (a service's clock ahead) must not move the
+    // next read beyond the changes still to come; the versions it holds stay in `seen` until reading passes them
+    const trailing = stampOfDate(new Date(Math.min(floorMs(newHigh).getTime(), now) - OVERLAP_MS));
     if (trailing > from) from = trailing;
   }
   const groups = new Map<string, Set<string>>();

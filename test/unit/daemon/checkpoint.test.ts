@@ -47,6 +47,18 @@ describe('daemon checkpoint', () => {
     expect(c2.from).to.equal(c1.from);
   });
 
+  it('a version stamped in the future never moves the next read past the overlap before now, and is remembered', () => {
+    const now = Date.parse('2025-06-01T12:00:00Z');
+    const future = at('2025-06-01T12:40:00Z');
+    const c = advance(initialCheckpoint('lastUpdateDateTime', new Date(now - 600_000)), [{ id: '9', at: future }], future, undefined, now);
+    expect(c.high).to.equal(future);
+    expect(c.from).to.equal(stampOfDate(new Date(now - OVERLAP_MS)));
+    expect(c.seen).to.deep.equal({ [future]: ['9'] });
+    // a later run, still before it: the read follows the clock; once the clock has passed it, reading trails it as usual
+    expect(advance(c, [], null, undefined, now + 5 * 60_000).from).to.equal(stampOfDate(new Date(now + 5 * 60_000 - OVERLAP_MS)));
+    expect(advance(c, [], null, undefined, Date.parse('2025-06-01T13:00:00Z')).from).to.equal(stampOfDate(new Date(floorMs(future).getTime() - OVERLAP_MS)));
+  });
+
   it('stays within its size budget under a burst, forgetting whole timestamps from the oldest, never the newest', () => {
     const rand = prng(7);
     const base = new Date('2025-06-01T12:00:00Z').getTime();
