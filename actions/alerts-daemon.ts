@@ -2,7 +2,7 @@
 // section 6), on Microsoft Graph whatever the configured API; the reading and the checkpoint are lib/daemon's, shared
 // with the Incidents Daemon.
 import { defineAction } from '../lib/runtime';
-import { parseAlertStatus, parseServiceSource } from '../lib/defender/alerts';
+import { parseAlertStatus, parseServiceSource, serviceSourceLabel } from '../lib/defender/alerts';
 import { label, parseSeverity } from '../lib/defender/model';
 import { parseList } from '../lib/defender/lists';
 import { parseTimeInput } from '../lib/defender/time';
@@ -46,7 +46,7 @@ export default defineAction({
         ? [{
             title: 'Alerts',
             columns: ['Id', 'Title', 'Status', 'Severity', 'Service source', 'Incident', 'Created', 'Last updated'],
-            rows: json.slice(0, 100).map((a) => [a.id, a.title, label(a.status), label(a.severity), label(a.serviceSource), a.incidentId, a.createdDateTime, a.lastUpdateDateTime]),
+            rows: json.slice(0, 100).map((a) => [a.id, a.title, label(a.status), label(a.severity), serviceSourceLabel(a.serviceSource), a.incidentId, a.createdDateTime, a.lastUpdateDateTime]),
           }]
         : [],
     };

@@ -2,7 +2,7 @@
 // max_results, newest first; evidence on request.
 import { defineAction } from '../lib/runtime';
 import { defenderApiFor } from '../lib/defender/api';
-import { checkText, parseAlertStatus, parseDetectionSource, parseServiceSource, searchAlerts, TEXT_LIMITS, type AlertQuery } from '../lib/defender/alerts';
+import { checkText, parseAlertStatus, parseDetectionSource, parseServiceSource, searchAlerts, serviceSourceLabel, TEXT_LIMITS, type AlertQuery } from '../lib/defender/alerts';
 import { checkIncidentId } from '../lib/defender/incidents';
 import { label, parseClassification, parseDetermination, parseSeverity } from '../lib/defender/model';
 import { parseTimeRange } from '../lib/defender/time';
@@ -48,7 +48,7 @@ export default defineAction({
         ? [{
             title: 'Alerts',
             columns: ['Id', 'Title', 'Status', 'Severity', 'Service source', 'Incident', 'Assigned to', 'Created', 'Last updated'],
-            rows: found.alerts.map((a) => [a.id, a.title, label(a.status), label(a.severity), label(a.serviceSource), a.incidentId, a.assignedTo, a.createdDateTime, a.lastUpdateDateTime]),
+            rows: found.alerts.map((a) => [a.id, a.title, label(a.status), label(a.severity), serviceSourceLabel(a.serviceSource), a.incidentId, a.assignedTo, a.createdDateTime, a.lastUpdateDateTime]),
           }]
         : [],
     };

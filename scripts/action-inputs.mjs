@@ -25,6 +25,8 @@ export function inputFor(root, action, { ids, alertIds = [], state, round }) {
     case 'add-comment-to-incident': return { ...CONTEXT, incident_id: ids[1] ?? ids[0], comment: `Bench round ${round}: triaged by the playbook.` };
     case 'search-alerts': return { ...CONTEXT, status: 'New, In Progress', severity: 'High, Medium', created_from: '30d', max_results: '10' };
     case 'get-alert': return alertIds.length ? { ...CONTEXT, alert_id: alertIds[0] } : undefined;
+    case 'update-alert': return alertIds.length ? { ...CONTEXT, alert_id: alertIds[1] ?? alertIds[0], status: 'In Progress', custom_details: JSON.stringify({ bench: `${process.pid}-${round}` }) } : undefined;
+    case 'add-comment-to-alert': return alertIds.length ? { ...CONTEXT, alert_id: alertIds[1] ?? alertIds[0], comment: `Bench round ${round}: triaged by the playbook.` } : undefined;
     case 'execute-query': return { ...hunting, table_names: 'DeviceProcessEvents', query: '| where ActionType == "ProcessCreated"', time_frame: 'Last Week', fields_to_return: 'Timestamp, DeviceName, FileName', max_results_to_return: '10' };
     case 'execute-custom-query': return { ...hunting, query: 'DeviceProcessEvents | project Timestamp, DeviceName, FileName, ProcessCommandLine', max_results_to_return: '10' };
     case 'execute-entity-query': return { ...hunting, table_names: 'DeviceNetworkEvents, DeviceLogonEvents', time_frame: 'Last Month', fields_to_return: 'Timestamp, DeviceName, ActionType', max_results_to_return: '10' };

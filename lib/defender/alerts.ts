@@ -121,6 +121,9 @@ export const DETECTION_SOURCE_VOCABULARY = vocabulary(
   { microsoftDefenderForEndpoint: ['Microsoft Defender for Endpoint', 'WindowsDefenderAtp'], antivirus: ['WindowsDefenderAv'], smartScreen: ['WindowsDefenderSmartScreen'], microsoft365Defender: ['Microsoft 365 Defender', 'MTP'] },
 );
 
+/** The portal's name of a service source ("Microsoft Defender for Endpoint"); another value as model.ts labels it. */
+export const serviceSourceLabel = (value: string): string => (SERVICE_SOURCE_VOCABULARY.labels as Readonly<Record<string, string>>)[value] ?? label(value);
+
 export const parseServiceSource = (input: unknown, param: string): ServiceSource => parseWith(SERVICE_SOURCE_VOCABULARY, input, param, SERVICE_SOURCES);
 export const parseDetectionSource = (input: unknown, param: string): DetectionSource => parseWith(DETECTION_SOURCE_VOCABULARY, input, param, DETECTION_SOURCES);
 
