@@ -38,11 +38,11 @@ export default defineAction({
     const found = await searchAlerts(defenderApiFor(ctx, 'alerts'), query, ctx.log);
     const json: SearchAlertsResult = { alerts: found.alerts, count: found.alerts.length, more_available: found.moreAvailable, pages_read: found.pagesRead };
     const n = found.alerts.length;
+    const unread = `the search stopped after ${found.pagesRead} pages, so alerts further back were not checked for the detection source or incident; narrow it by time to read them`;
+    const more = found.pagesLeft ? `; ${unread}` : found.moreAvailable ? `; more match than max_results (${p.max_results})` : '';
     return {
       result_value: n > 0,
-      output_message: n
-        ? `Found ${n} alert${n === 1 ? '' : 's'}, newest first${found.moreAvailable ? `; more match than max_results (${p.max_results}) or were left unread` : ''}.`
-        : `No alert matches the search${found.moreAvailable ? ' in the pages read; narrow it by time to read the rest' : ''}.`,
+      output_message: n ? `Found ${n} alert${n === 1 ? '' : 's'}, newest first${more}.` : `No alert matches the search${found.pagesLeft ? `: ${unread}` : ''}.`,
       json_result: json,
       tables: n
         ? [{

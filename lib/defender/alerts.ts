@@ -281,6 +281,8 @@ export interface AlertSearchResult {
   alerts: AlertRecord[];
   /** more alerts match than were returned (or, with a filter checked on each page, pages were left unread) */
   moreAvailable: boolean;
+  /** the search stopped at its page limit with pages left unread (a filter checked on each page) */
+  pagesLeft: boolean;
   pagesRead: number;
 }
 
@@ -347,6 +349,7 @@ export async function searchAlerts(api: DefenderApi, q: AlertQuery, log: Logger)
   const first = `${COLLECTION}?${queryString({ $filter: alertFilter(q), $top: top })}`;
   const alerts: AlertRecord[] = [];
   let moreAvailable = false;
+  let pagesLeft = false;
   let pagesRead = 0;
   // with a filter checked here, LOCAL_FILTER_MAX_PAGES ends the search (more_available) before followPages' bound
   await followPages(api, first, 'searching alerts', keep ? LOCAL_FILTER_MAX_PAGES + 1 : MAX_PAGES, (items, next) => {
@@ -363,12 +366,13 @@ export async function searchAlerts(api: DefenderApi, q: AlertQuery, log: Logger)
     }
     if (keep && next && pagesRead >= LOCAL_FILTER_MAX_PAGES) {
       moreAvailable = true;
+      pagesLeft = true;
       log.warn(`Searching alerts stopped after ${pagesRead} pages (${pagesRead * ALERT_PAGE} alerts read, the detection source or incident id checked on each); narrow the search by time to see the rest.`);
       return false;
     }
     return true;
   });
-  return { alerts: alerts.sort(newestFirst).slice(0, q.maxResults), moreAvailable, pagesRead };
+  return { alerts: alerts.sort(newestFirst).slice(0, q.maxResults), moreAvailable, pagesLeft, pagesRead };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

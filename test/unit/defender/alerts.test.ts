@@ -291,6 +291,6 @@ describe('Alerts: paging', () => {
     const r = await searchAlerts(api, { incidentId: '99', includeEvidence: true, maxResults: 10 }, silent);
     expect(calls[0]).to.equal(`/v1.0/security/alerts_v2?$top=${ALERT_PAGE}`);
     expect(calls).to.have.length(20);
-    expect(r).to.deep.include({ alerts: [], moreAvailable: true, pagesRead: 20 });
+    expect(r).to.deep.include({ alerts: [], moreAvailable: true, pagesLeft: true, pagesRead: 20 });
   });
 });
