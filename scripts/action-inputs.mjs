@@ -11,10 +11,11 @@ export const ENTITIES = [
 
 /**
  * A realistic input for each action of the manifest, as a function of the round (so an update changes something each
- * time) and of what the setup found (`ids`: incidents that exist; `state`: the daemon's last checkpoint). A Daemon
- * without an input of its own here gets one from its schema's parameters. undefined: no input known, not measured.
+ * time) and of what the setup found (`ids`: incidents that exist; `alertIds`: alerts that exist; `state`: the daemon's
+ * last checkpoint). A Daemon without an input of its own here gets one from its schema's parameters. undefined: no
+ * input known, not measured.
  */
-export function inputFor(root, action, { ids, state, round }) {
+export function inputFor(root, action, { ids, alertIds = [], state, round }) {
   const hunting = { ...CONTEXT, target_entities: ENTITIES };
   switch (action.id) {
     case 'ping': return { ...CONTEXT };
@@ -22,6 +23,10 @@ export function inputFor(root, action, { ids, state, round }) {
     case 'get-incident': return { ...CONTEXT, incident_id: ids[0] };
     case 'update-incident': return { ...CONTEXT, incident_id: ids[1] ?? ids[0], tags: `bench-${process.pid}-${round}` };
     case 'add-comment-to-incident': return { ...CONTEXT, incident_id: ids[1] ?? ids[0], comment: `Bench round ${round}: triaged by the playbook.` };
+    case 'search-alerts': return { ...CONTEXT, status: 'New, In Progress', severity: 'High, Medium', created_from: '30d', max_results: '10' };
+    case 'get-alert': return alertIds.length ? { ...CONTEXT, alert_id: alertIds[0] } : undefined;
+    case 'update-alert': return alertIds.length ? { ...CONTEXT, alert_id: alertIds[1] ?? alertIds[0], status: 'In Progress', custom_details: JSON.stringify({ bench: `${process.pid}-${round}` }) } : undefined;
+    case 'add-comment-to-alert': return alertIds.length ? { ...CONTEXT, alert_id: alertIds[1] ?? alertIds[0], comment: `Bench round ${round}: triaged by the playbook.` } : undefined;
     case 'execute-query': return { ...hunting, table_names: 'DeviceProcessEvents', query: '| where ActionType == "ProcessCreated"', time_frame: 'Last Week', fields_to_return: 'Timestamp, DeviceName, FileName', max_results_to_return: '10' };
     case 'execute-custom-query': return { ...hunting, query: 'DeviceProcessEvents | project Timestamp, DeviceName, FileName, ProcessCommandLine', max_results_to_return: '10' };
     case 'execute-entity-query': return { ...hunting, table_names: 'DeviceNetworkEvents, DeviceLogonEvents', time_frame: 'Last Month', fields_to_return: 'Timestamp, DeviceName, ActionType', max_results_to_return: '10' };
@@ -32,6 +37,7 @@ export function inputFor(root, action, { ids, state, round }) {
       const input = { ...CONTEXT, ...(state ? { state } : {}) };
       if ('first_fetch' in props) input.first_fetch = String(props.first_fetch.default ?? props.first_fetch.examples?.[0] ?? '7d');
       if ('max_incidents_per_run' in props) input.max_incidents_per_run = '50';
+      if ('max_alerts_per_run' in props) input.max_alerts_per_run = '50';
       return input;
     }
   }

@@ -200,25 +200,27 @@ try {
   const found = outcome(await runNode([path.join(root, 'dist', 'actions', 'search-incidents.js')], env, JSON.stringify({ ...CONTEXT, max_results: '5' })));
   const ids = (found.result?.json_result?.incidents ?? []).map((i) => String(i.id));
   if (ids.length < 2) throw new Error(`setup: Search Incidents found ${ids.length} incident(s) (${found.why ?? 'completed'})`);
+  const foundAlerts = outcome(await runNode([path.join(root, 'dist', 'actions', 'search-alerts.js')], env, JSON.stringify({ ...CONTEXT, max_results: '5' })));
+  const alertIds = (foundAlerts.result?.json_result?.alerts ?? []).map((a) => String(a.id));
   const subjects = [];
   const skipped = [];
   for (const action of manifest.actions) {
     const entry = path.join(root, action.entry);
-    if (inputFor(action, { ids, state: undefined, round: 0 }) === undefined) skipped.push(`${action.id} (${action.type}): no realistic input known to the bench`);
+    if (inputFor(action, { ids, alertIds, state: undefined, round: 0 }) === undefined) skipped.push(`${action.id} (${action.type}): no realistic input known to the bench`);
     else if (!fs.existsSync(entry)) skipped.push(`${action.id}: ${action.entry} is not built`);
     else subjects.push({ action, entry, samples: [], served: [], own: [], failures: [], state: undefined });
   }
   const baseline = [];
   const seqBefore = em.requests().at(-1)?.seq ?? 0;
   await runNode(['-e', '0'], env, pingInput); // warm-up (file cache)
-  for (const s of subjects) await runNode([s.entry], env, JSON.stringify(inputFor(s.action, { ids, state: undefined, round: 0 })));
+  for (const s of subjects) await runNode([s.entry], env, JSON.stringify(inputFor(s.action, { ids, alertIds, state: undefined, round: 0 })));
   const commands = [null, ...subjects]; // null: node -e 0
   for (let round = 1; round <= RUNS; round++) {
     const shift = round % commands.length;
     for (const s of [...commands.slice(shift), ...commands.slice(0, shift)]) {
       if (s === null) { baseline.push((await runNode(['-e', '0'], env, pingInput)).ms); continue; }
       const seq = em.requests().at(-1)?.seq ?? 0;
-      const r = await runNode([s.entry], env, JSON.stringify(inputFor(s.action, { ids, state: s.state, round })));
+      const r = await runNode([s.entry], env, JSON.stringify(inputFor(s.action, { ids, alertIds, state: s.state, round })));
       s.samples.push(r.ms);
       // the time the emulator spent answering this run's requests (its hunting engine takes tens of ms over a month of
       // rows): the action's own time is the rest
@@ -255,7 +257,7 @@ try {
   results.sections.coldStartPerAction = { runs: RUNS, baseline: { ...b, samples: baseline }, actions: perAction, skipped, tokenRequests: coldTokens };
   report.push({
     title: 'Cold start of each action, cached token',
-    intro: `Each action of manifest/manifest.json run as an engine runs it (\`node dist/actions/<id>.js\` as built: the entry, its bundle and code cache; input on stdin) against the emulator with a token already in the cache, in ${RUNS} interleaved rounds with \`node -e 0\` (the order rotated each round); wall time from spawn to exit, median and p90 (nearest rank), and the ratio of the medians. Inputs: Ping without the hunting check; Search Incidents with status, severity and a creation window, 10 at most; Get Incident of an existing incident; Update Incident adding a new tag each round; Add Comment To Incident; each hunting action taking 10 rows with two entities (a host and an address) in the case; a daemon with first_fetch, max_incidents_per_run and the state its previous run returned. The emulator's time is the sum of the durations it logged for the run's requests; the action's own time (own ms) is the wall time less that, which is what the target judges: the answer time is the service's, not the action's start-up (on a real tenant a hunting query alone takes longer than any start-up). Target: within ${RATIO_TARGET}x of \`node -e 0\`.`,
+    intro: `Each action of manifest/manifest.json run as an engine runs it (\`node dist/actions/<id>.js\` as built: the entry, its bundle and code cache; input on stdin) against the emulator with a token already in the cache, in ${RUNS} interleaved rounds with \`node -e 0\` (the order rotated each round); wall time from spawn to exit, median and p90 (nearest rank), and the ratio of the medians. Inputs: Ping without the hunting check; Search Incidents with status, severity and a creation window, 10 at most; Get Incident of an existing incident; Update Incident adding a new tag each round; Add Comment To Incident; Search Alerts with status, severity and a creation window, 10 at most; Get Alert of an existing alert; Update Alert setting a new custom detail each round; Add Comment To Alert; each hunting action taking 10 rows with two entities (a host and an address) in the case; a daemon with first_fetch, max_incidents_per_run or max_alerts_per_run and the state its previous run returned. The emulator's time is the sum of the durations it logged for the run's requests; the action's own time (own ms) is the wall time less that, which is what the target judges: the answer time is the service's, not the action's start-up (on a real tenant a hunting query alone takes longer than any start-up). Target: within ${RATIO_TARGET}x of \`node -e 0\`.`,
     table: { headers: coldHeadersPerAction, rows },
     notes,
   });

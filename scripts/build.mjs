@@ -177,11 +177,13 @@ export async function trainCodeCaches(root) {
       runNode([path.join(repoRoot, 'scripts', 'train-code-cache.cjs')], { ...env, TRAIN_BUNDLE: bundleFile, TRAIN_WRITE: train ? '1' : '0' }, JSON.stringify(input));
     const ping = manifest.actions.find((a) => a.id === 'ping');
     if (ping) await run(path.join(root, bundleOf(ping.entry)), CONTEXT, false); // fills the token cache: the runs below are cached-token runs
-    const ids = [1, 2].map((n) => String(em.addIncident({ displayName: `Code cache training ${n}` }).id));
+    const added = [1, 2].map((n) => em.addIncident({ displayName: `Code cache training ${n}` }));
+    const ids = added.map((i) => String(i.id));
+    const alertIds = added.flatMap((i) => (i.alerts ?? []).map((a) => String(a.id)));
     const failed = [];
     await Promise.all(
       manifest.actions.map(async (action) => {
-        const input = inputFor(root, action, { ids, state: undefined, round: 0 });
+        const input = inputFor(root, action, { ids, alertIds, state: undefined, round: 0 });
         if (!input) return;
         const bundleFile = path.join(root, bundleOf(action.entry));
         const r = await run(bundleFile, input, true);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The demo (npm run demo; --no-build when the package is built already): builds the package, starts the Defender emulator on 127.0.0.1, and runs every action through
-// the run-action harness exactly as an engine would (Ping, the incident actions, the hunting actions), printing a readable account of each step. Exits 0 when every
+// the run-action harness exactly as an engine would (Ping, the incident actions, the alert actions, the hunting actions, the daemons), printing a readable account of each step. Exits 0 when every
 // step behaved as expected (a step that is meant to fail must fail with the expected error code).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -95,6 +95,30 @@ async function main() {
     },
     { title: 'Add Comment To Incident', action: 'add-comment-to-incident', env: em.env, params: () => [`incident_id=${remember.id}`, "comment=Contained by the demo playbook; user's laptop isolated."], expect: 0 },
     {
+      title: 'Search Alerts: the newest new or in-progress high-severity alerts from Defender for Endpoint, with their evidence (alerts are on Microsoft Graph whatever the configured API)',
+      action: 'search-alerts',
+      env: em.env,
+      params: ['status=New, In Progress', 'severity=High, Medium', 'service_source=Microsoft Defender for Endpoint', 'include_evidence=true', 'max_results=3'],
+      expect: 0,
+      after: (r) => (remember.alertId = r.json_result.alerts[0]?.id),
+    },
+    {
+      title: 'Update Alert: classify it, assign it and note the ticket in its custom details; only what changes is sent',
+      action: 'update-alert',
+      env: em.env,
+      params: () => [`alert_id=${remember.alertId}`, 'status=In Progress', 'classification=True Positive', 'determination=Malware', 'assign_to=soc-analyst@contoso.com', 'custom_details={"ticket": "DEMO-42"}'],
+      expect: 0,
+    },
+    {
+      title: 'Update Alert again, as a playbook re-running the step would: it already is as asked, so nothing is sent and the step completes',
+      action: 'update-alert',
+      env: em.env,
+      params: () => [`alert_id=${remember.alertId}`, 'status=In Progress', 'classification=True Positive', 'determination=Malware', 'assign_to=soc-analyst@contoso.com', 'custom_details={"ticket": "DEMO-42"}'],
+      expect: 0,
+      check: (result) => result.json_result.changes.length === 0,
+    },
+    { title: 'Add Comment To Alert', action: 'add-comment-to-alert', env: em.env, params: () => [`alert_id=${remember.alertId}`, 'comment=Triaged by the demo playbook: malware, device queued for isolation.'], expect: 0 },
+    {
       title: 'Execute Query: mimikatz or rclone on any device in the last week, two tables, sorted by a field it does not return',
       action: 'execute-query',
       env: em.env,
@@ -129,6 +153,14 @@ async function main() {
       params: ['first_fetch=1h', 'include_alerts=false'],
       expect: 0,
       check: (result) => result.json_result.length === 1 && result.json_result[0].id === remember.daemonId && result.json_result[0].status === 'inProgress',
+    },
+    {
+      title: 'Alerts Daemon: the alerts changed in the last hour, oldest first, each version once (the demo\'s update and comment among them), with their evidence; its checkpoint has a file of its own',
+      action: 'alerts-daemon',
+      env: em.env,
+      params: ['first_fetch=1h'],
+      expect: 0,
+      check: (result) => result.json_result.some((a) => a.id === remember.alertId && a.assignedTo === 'soc-analyst@contoso.com'),
     },
   ];
 

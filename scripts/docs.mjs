@@ -33,14 +33,16 @@ function configurationBlock(manifest) {
 }
 
 function permissionsBlock(manifest) {
+  // a permission of another API than the configured one (`api`: alerts are on Microsoft Graph whatever the family) says so
+  const on = (p, flavor) => (p.api && p.api !== flavor ? ` on ${API[p.api] ?? p.api}` : '');
   const list = (a, flavor) =>
-    a.permissions.length ? a.permissions.map((p) => `${code(p[flavor])}${p.when ? ` (when ${p.when})` : ''}`).join(', ') : 'none';
+    a.permissions.length ? a.permissions.map((p) => `${code(p[flavor])}${on(p, flavor)}${p.when ? ` (when ${p.when})` : ''}`).join(', ') : 'none';
   return table(['action', API.graph, API.defender], manifest.actions.map((a) => [a.name, list(a, 'graph'), list(a, 'defender')]));
 }
 
 /** The type column of a parameter: its JSON type with its bounds, fixed values and drop-down mark. */
 function typeOf(prop) {
-  let t = Array.isArray(prop.type) ? prop.type.join(' or ') : (prop.type ?? 'any');
+  let t = Array.isArray(prop.type) ? prop.type.join(' or ') : prop.anyOf ? prop.anyOf.map((p) => (p.type === 'object' && p.additionalProperties?.type ? `object of ${p.additionalProperties.type}s` : typeOf(p))).join(' or ') : (prop.type ?? 'any');
   if (prop.type === 'array' && prop.items) t = `array of ${prop.items.$ref ? prop.items.$ref.split('/').pop() : prop.items.type}`;
   if (prop.enum) t = prop.enum.map(code).join(', ');
   const lo = prop.minimum;

@@ -1,4 +1,4 @@
-// Entra ID access tokens for the configured API: from the persistent cache when it holds a valid one (MSAL is not even
+// Entra ID access tokens for one API audience (the surface's scope; the configured API's by default): from the persistent cache when it holds a valid one (MSAL is not even
 // loaded then), else from Entra ID (msal.ts), written back to the cache under a lock shared by all processes.
 
 import { createHash } from 'node:crypto';
@@ -8,7 +8,7 @@ import type { HttpClient } from '../http';
 import { MIN_VALIDITY_SECONDS, TokenCache, type CachedToken } from './cache';
 
 export interface TokenProvider {
-  /** the scope tokens are requested for: the API root's origin plus /.default */
+  /** the scope tokens are requested for: the surface's audience plus /.default */
   readonly scope: string;
   /** a valid access token: from the cache when it has one, else from Entra ID */
   getToken(): Promise<string>;
@@ -21,6 +21,8 @@ export interface TokenProviderDeps {
   log: Logger;
   /** registers the token with the redactor */
   addSecret(secret: string): void;
+  /** the scope to ask tokens for (lib/defender/surfaces.ts); default: the configured API root's origin plus /.default */
+  scope?: string;
   /** for tests: how a token is fetched on a miss */
   fetchToken?: () => Promise<CachedToken>;
 }
@@ -37,7 +39,7 @@ export function cacheKey(config: Config, scope: string): string {
 }
 
 export function createTokenProvider(config: Config, deps: TokenProviderDeps): TokenProvider {
-  const scope = scopeFor(config);
+  const scope = deps.scope ?? scopeFor(config);
   const cache = new TokenCache(config.stateDir, cacheKey(config, scope));
   const fetchToken =
     deps.fetchToken ??

@@ -4,7 +4,7 @@
 //   high   the newest timestamp handed over or passed by so far (informative; from trails it by the overlap)
 //   seen   the versions (id at timestamp) at or after `from` that were already handed over, grouped by timestamp
 //
-// Reads start `OVERLAP_MS` before the newest timestamp read, so an incident that shows up in the list a little after
+// Reads start `OVERLAP_MS` before the newest timestamp read, so an item that shows up in the list a little after
 // its lastUpdateDateTime (the list is not instantly consistent) is still read; `seen` makes the overlap harmless.
 // `seen` is bounded by time (only versions at or after `from`), and, should a burst of changes make it too large for
 // the state an engine stores, `from` moves up by whole timestamps until it fits: never below a version it forgets.
@@ -22,12 +22,17 @@ export const MAX_STATE_BYTES = 48 * 1024;
 
 export type TimeField = 'lastUpdateDateTime' | 'createdDateTime';
 
+/** What a checkpoint reads: absent for incidents (the checkpoints written before alerts came), 'alerts' for alerts. */
+export type CheckpointKind = 'alerts';
+
 export interface Checkpoint {
   version: typeof CHECKPOINT_VERSION;
+  /** which daemon wrote it (absent: the Incidents Daemon), so that one daemon's state is never taken for another's */
+  kind?: CheckpointKind;
   field: TimeField;
   from: Stamp;
   high: Stamp | null;
-  /** timestamp -> incident ids handed over at that version */
+  /** timestamp -> ids handed over at that version */
   seen: Record<string, string[]>;
   /** Defender XDR: the width of the last time window read whole, a hint for the next run */
   window_ms?: number;
@@ -54,17 +59,28 @@ export const floorMs = (s: Stamp): Date => new Date(`${s.slice(0, 23)}Z`);
 
 export const maxStamp = (a: Stamp | null, b: Stamp | null): Stamp | null => (a === null ? b : b === null ? a : a > b ? a : b);
 
-/** A new incident's version key. */
+/** A version's key: its timestamp and id. */
 export const versionKey = (id: string, at: Stamp): string => `${at}|${id}`;
 
 /** The checkpoint of a first run: reads start at `start`. */
-export function initialCheckpoint(field: TimeField, start: Date): Checkpoint {
-  return { version: CHECKPOINT_VERSION, field, from: stampOfDate(start), high: null, seen: {} };
+export function initialCheckpoint(field: TimeField, start: Date, kind?: CheckpointKind): Checkpoint {
+  return { version: CHECKPOINT_VERSION, ...(kind ? { kind } : {}), field, from: stampOfDate(start), high: null, seen: {} };
 }
 
 /** How far ahead of this machine's clock a checkpoint's timestamps may be: Microsoft's clock and this one differ a
  *  little; a checkpoint further ahead was not written by a run of this package against this service. */
 export const MAX_CLOCK_SKEW_MS = 10 * 60_000;
+
+/** What a daemon's checkpoints hold: its kind and the ids it hands over. */
+export interface CheckpointFormat {
+  kind?: CheckpointKind;
+  /** an id the daemon hands over (incidents: digits; alerts: Microsoft's alert ids) */
+  id: RegExp;
+  /** the items, for messages: "incident id" */
+  idName: string;
+}
+
+export const INCIDENT_CHECKPOINTS: CheckpointFormat = { id: /^\d{1,19}$/, idName: 'incident id' };
 
 /**
  * Reads the `state` an engine handed back. A state this package did not write, or wrote for another time field, is
@@ -73,12 +89,13 @@ export const MAX_CLOCK_SKEW_MS = 10 * 60_000;
  * nothing until that time came), `high` before `from`, and versions remembered before `from` (advance never writes
  * either).
  */
-export function parseCheckpoint(raw: unknown, param = 'state', now: Date = new Date()): Checkpoint {
+export function parseCheckpoint(raw: unknown, param = 'state', format: CheckpointFormat = INCIDENT_CHECKPOINTS, now: Date = new Date()): Checkpoint {
   const bad = (why: string) => invalidInput(`Parameter '${param}' is not a checkpoint of this daemon (${why}); pass back the state a previous run returned, or leave it out to start from first_fetch.`);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('not an object');
   const o = raw as Record<string, unknown>;
   if (Object.keys(o).length === 0) throw bad('an empty object');
   if (o['version'] !== CHECKPOINT_VERSION) throw bad(`version ${JSON.stringify(o['version'])}; this package writes version ${CHECKPOINT_VERSION}`);
+  if (o['kind'] !== format.kind) throw bad(o['kind'] === undefined ? 'it is the Incidents Daemon\'s' : `it is the checkpoint of the ${JSON.stringify(o['kind'])} daemon`);
   const field = o['field'];
   if (field !== 'lastUpdateDateTime' && field !== 'createdDateTime') throw bad(`field ${JSON.stringify(field)}`);
   const from = stampOf(o['from']);
@@ -97,10 +114,10 @@ export function parseCheckpoint(raw: unknown, param = 'state', now: Date = new D
     if (stampOf(at) !== at) throw bad(`seen has a key that is not a timestamp`);
     if (at < from) throw bad(`seen remembers ${at}, before from`);
     if (at > latest) throw bad(`seen remembers ${at}, in the future`);
-    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string' || !/^\d{1,19}$/.test(id))) throw bad('seen holds something that is not an incident id');
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string' || !format.id.test(id))) throw bad(`seen holds something that is not an ${format.idName}`);
     seen[at] = [...(ids as string[])];
   }
-  const checkpoint: Checkpoint = { version: CHECKPOINT_VERSION, field, from, high, seen };
+  const checkpoint: Checkpoint = { version: CHECKPOINT_VERSION, ...(format.kind ? { kind: format.kind } : {}), field, from, high, seen };
   const w = o['window_ms'];
   if (w !== undefined) {
     if (typeof w !== 'number' || !Number.isInteger(w) || w < 1) throw bad('window_ms is not a whole number of milliseconds');
@@ -119,13 +136,15 @@ export function seenKeys(c: Checkpoint): Set<string> {
 /**
  * The checkpoint after a run that handed over `handed` (versions) and read everything up to `high` (the newest
  * timestamp it processed, in order; null when it processed nothing). `windowMs`: the Defender XDR window hint to keep
- * (none when undefined).
+ * (none when undefined). `now`: the clock, in epoch ms (the next read never starts later than the overlap before it).
  */
-export function advance(previous: Checkpoint, handed: readonly { id: string; at: Stamp }[], high: Stamp | null, windowMs?: number): Checkpoint {
+export function advance(previous: Checkpoint, handed: readonly { id: string; at: Stamp }[], high: Stamp | null, windowMs?: number, now: number = Date.now()): Checkpoint {
   const newHigh = maxStamp(previous.high, high);
   let from = previous.from;
   if (newHigh !== null) {
-    const trailing = stampOfDate(new Date(floorMs(newHigh).getTime() - OVERLAP_MS));
+    // never past the overlap before now: an item stamped in the future (a service's clock ahead) must not move the
+    // next read beyond the changes still to come; the versions it holds stay in `seen` until reading passes them
+    const trailing = stampOfDate(new Date(Math.min(floorMs(newHigh).getTime(), now) - OVERLAP_MS));
     if (trailing > from) from = trailing;
   }
   const groups = new Map<string, Set<string>>();
@@ -143,7 +162,7 @@ export function advance(previous: Checkpoint, handed: readonly { id: string; at:
     for (const at of keep) seen[at] = [...groups.get(at)!].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
     const start = raised && keep.length && keep[0]! > from ? (keep[0] as Stamp) : from;
     // reading started at `from`: what it passed by is at least there, should an answer have held an older timestamp
-    const c: Checkpoint = { version: CHECKPOINT_VERSION, field: previous.field, from: start, high: newHigh !== null && newHigh < start ? start : newHigh, seen };
+    const c: Checkpoint = { version: CHECKPOINT_VERSION, ...(previous.kind ? { kind: previous.kind } : {}), field: previous.field, from: start, high: newHigh !== null && newHigh < start ? start : newHigh, seen };
     if (windowMs !== undefined) c.window_ms = windowMs;
     return c;
   };

@@ -1,5 +1,5 @@
 // The daemon's own checkpoint file, for engines that keep no state (CONTRACT.md section 6): one file per
-// integration instance (tenant, client, API and daemon) in M365D_STATE_DIR/daemon/, 0600, replaced atomically. A run
+// integration instance (tenant, client, API surface root and daemon) in M365D_STATE_DIR/daemon/, 0600, replaced atomically. A run
 // holds the instance's lock from reading the checkpoint until it has written the next one, so two concurrent runs
 // never both hand over an incident: the second waits, then reads what the first handed over.
 //
@@ -26,8 +26,13 @@ export interface FallbackState {
 /** How long a run waits for another run of the same instance to finish before it hands over nothing. */
 export const LOCK_WAIT_MS = 30_000;
 
-export function stateFileKey(config: Config, actionId: string): string {
-  return crypto.createHash('sha256').update([config.tenantId, config.clientId, config.apiUrl, actionId].join('\n')).digest('hex').slice(0, 32);
+/**
+ * The instance's key: tenant, app, the root of the API surface the daemon reads (the configured API for incidents; the
+ * Graph root for alerts, whatever the configured family) and the daemon's action id, so that two daemons never share
+ * a checkpoint.
+ */
+export function stateFileKey(config: Config, actionId: string, root: string = config.apiUrl): string {
+  return crypto.createHash('sha256').update([config.tenantId, config.clientId, root, actionId].join('\n')).digest('hex').slice(0, 32);
 }
 
 /** The checkpoint in the file (undefined when there is none); the file is replaced atomically, so any read is whole. */
@@ -46,9 +51,9 @@ function readStored(file: string): unknown {
  * the lock for `waitMs`.
  * CONFIGURATION when the folder cannot be written.
  */
-export async function openFallbackState(config: Config, actionId: string, waitMs = LOCK_WAIT_MS): Promise<FallbackState | { busy: true; stored: unknown }> {
+export async function openFallbackState(config: Config, actionId: string, waitMs = LOCK_WAIT_MS, root: string = config.apiUrl): Promise<FallbackState | { busy: true; stored: unknown }> {
   const dir = path.join(config.stateDir, 'daemon');
-  const key = stateFileKey(config, actionId);
+  const key = stateFileKey(config, actionId, root);
   const file = path.join(dir, `${key}.json`);
   const unwritable = (err?: unknown): ActionError =>
     new ActionError('CONFIGURATION', `The daemon's checkpoint cannot be kept in ${dir}${err ? ` (${errno(err)})` : ''}; set M365D_STATE_DIR to a folder this user can write, or let the engine keep the state.`);

@@ -1,25 +1,27 @@
-// The configured Defender API (Graph security v1.0 or Defender XDR) as authenticated JSON calls: a bearer token from
-// lib/auth, one renewal when a cached token is refused (401), and Microsoft's errors as ActionErrors that name the
-// permission the call needs on the configured API family.
+// One API surface (surfaces.ts: Graph security v1.0 or the Defender XDR API) as authenticated JSON calls: a bearer
+// token from lib/auth for the surface's audience, one renewal when a cached token is refused (401), and Microsoft's
+// errors as ActionErrors that name the permission the call needs on that surface.
 
 import type { ActionContext } from '../runtime/action';
 import type { ApiFlavor, Config } from '../runtime/config';
+import { ActionError } from '../runtime/errors';
 import type { Logger } from '../runtime/log';
 import { shapeError } from '../runtime/shape';
 import { createHttpClient, errorForResponse, errorForTransport, TransportError, type HttpClient, type HttpMethod, type Transport } from '../http';
 import { createTokenProvider, type TokenProvider } from '../auth';
+import { permissionFor, surfaceFor, SURFACE_NAMES, type Capability, type Resource, type Surface } from './surfaces';
 
-export type Capability = 'readIncidents' | 'writeIncidents' | 'readAlerts' | 'hunting';
+export type { Capability, Resource, Surface } from './surfaces';
 
-/** The application permission each capability needs, per API family (Microsoft's permission references). */
-export const PERMISSIONS: Readonly<Record<Capability, Readonly<Record<ApiFlavor, string>>>> = {
-  readIncidents: { graph: 'SecurityIncident.Read.All', defender: 'Incident.Read.All' },
-  writeIncidents: { graph: 'SecurityIncident.ReadWrite.All', defender: 'Incident.ReadWrite.All' },
-  readAlerts: { graph: 'SecurityAlert.Read.All', defender: 'Incident.Read.All' },
-  hunting: { graph: 'ThreatHunting.Read.All', defender: 'AdvancedHunting.Read.All' },
-};
+/**
+ * The application permission each capability needs, per configured API family (from surfaces.ts: on the Defender XDR
+ * API, alerts still need Graph's SecurityAlert permissions, since alerts go to Graph).
+ */
+export const PERMISSIONS: Readonly<Record<Capability, Readonly<Record<ApiFlavor, string>>>> = Object.fromEntries(
+  (['readIncidents', 'writeIncidents', 'readAlerts', 'writeAlerts', 'hunting'] as const).map((c) => [c, { graph: permissionFor(c, 'graph').permission, defender: permissionFor(c, 'defender').permission }]),
+) as Record<Capability, Record<ApiFlavor, string>>;
 
-export const API_NAMES: Readonly<Record<ApiFlavor, string>> = { graph: 'Microsoft Graph', defender: 'the Defender XDR API' };
+export const API_NAMES: Readonly<Record<ApiFlavor, string>> = SURFACE_NAMES;
 
 export interface ApiCall {
   method: HttpMethod;
@@ -31,10 +33,18 @@ export interface ApiCall {
   capability: Capability;
   /** may be repeated when it may already have been applied (default: every method but POST) */
   idempotent?: boolean;
+  /**
+   * For a call that is not repeated: what to tell the user when it failed in a way that may have reached Microsoft (no
+   * complete answer after sending, or a gateway's 502/504), e.g. "The comment may already be on alert X: ..."
+   */
+  unknownOutcome?: string;
 }
 
 export interface DefenderApi {
+  /** the surface's family: which backend a resource module uses */
   readonly flavor: ApiFlavor;
+  readonly surface: Surface;
+  /** the surface's root (nextLinks are followed only on its origin) */
   readonly apiUrl: string;
   readonly tokens: TokenProvider;
   /** the name of the API in messages: "Microsoft Graph", "the Defender XDR API" */
@@ -52,27 +62,30 @@ export interface DefenderApiDeps {
   deadline: number;
   signal?: AbortSignal;
   addSecret(secret: string): void;
+  /** the resource the calls are about, which decides the surface (default: incidents, the configured API) */
+  resource?: Resource;
   /** for tests */
   transport?: Transport;
 }
 
 export function createDefenderApi(deps: DefenderApiDeps): DefenderApi {
   const { config } = deps;
+  const surface = surfaceFor(config, deps.resource ?? 'incidents');
   const http: HttpClient = createHttpClient(config, { log: deps.log, deadline: deps.deadline, ...(deps.signal ? { signal: deps.signal } : {}), ...(deps.transport ? { transport: deps.transport } : {}) });
-  const tokens = createTokenProvider(config, { http, log: deps.log, addSecret: deps.addSecret });
-  const api = API_NAMES[config.apiFlavor];
+  const tokens = createTokenProvider(config, { http, log: deps.log, addSecret: deps.addSecret, scope: surface.scope });
+  const api = surface.name;
   const send = async (call: ApiCall, token: string) => {
     try {
       return await http.send({
         method: call.method,
-        url: `${config.apiUrl}${call.path}`,
+        url: `${surface.root}${call.path}`,
         headers: {
           Authorization: `Bearer ${token}`,
           Accept: 'application/json',
           // Graph replaces the members of an evolvable enum added after its unknownFutureValue sentinel by
           // unknownFutureValue unless a call opts in (security-incident.md: status awaitingAction; security-alert.md:
           // serviceSource microsoftDefenderForCloud, detectionSource microsoftDefenderForDatabases, ...)
-          ...(config.apiFlavor === 'graph' ? { Prefer: 'include-unknown-enum-members' } : {}),
+          ...(surface.id === 'graph' ? { Prefer: 'include-unknown-enum-members' } : {}),
           ...(call.body !== undefined ? { 'Content-Type': 'application/json; charset=utf-8' } : {}),
         },
         ...(call.body !== undefined ? { body: JSON.stringify(call.body) } : {}),
@@ -84,20 +97,37 @@ export function createDefenderApi(deps: DefenderApiDeps): DefenderApi {
       throw err instanceof TransportError ? errorForTransport(err) : err;
     }
   };
+  const permissionOf = (capability: Capability): string => {
+    const permission = surface.permissions[capability];
+    if (permission === undefined) throw new ActionError('INTERNAL', `${surface.name} does not serve ${capability}; this is a bug in the package.`);
+    return permission;
+  };
   return {
-    flavor: config.apiFlavor,
-    apiUrl: config.apiUrl,
+    flavor: surface.id,
+    surface,
+    apiUrl: surface.root,
     name: api,
     tokens,
     async call(call: ApiCall): Promise<unknown> {
+      const permission = permissionOf(call.capability);
+      // the outcome of a call that is not repeated and may have reached Microsoft is unknown: the message says so
+      const unknown = (err: ActionError): ActionError =>
+        call.unknownOutcome ? new ActionError(err.code, `${err.message} ${call.unknownOutcome}`, { cause: err }) : err;
       let token = await tokens.getToken();
-      let response = await send(call, token);
-      if (response.status === 401) {
-        token = await tokens.renew(token);
+      let response;
+      try {
         response = await send(call, token);
+        if (response.status === 401) {
+          token = await tokens.renew(token);
+          response = await send(call, token);
+        }
+      } catch (err) {
+        const transport = err instanceof ActionError ? err.cause : undefined;
+        throw err instanceof ActionError && transport instanceof TransportError && transport.maybeSent ? unknown(err) : err;
       }
       if (response.status < 200 || response.status > 299) {
-        throw errorForResponse(response, { label: call.label, permission: PERMISSIONS[call.capability][config.apiFlavor], api, ...(config.proxy ? { proxy: config.proxy.display } : {}) });
+        const error = errorForResponse(response, { label: call.label, permission, api, ...(config.proxy ? { proxy: config.proxy.display } : {}) });
+        throw response.status === 502 || response.status === 504 ? unknown(error) : error;
       }
       const notJson = () => shapeError({ api, label: call.label }, 'something that is not JSON', 'a JSON answer');
       // the transport parsed it as it arrived (a 30 MB hunting answer never becomes one string); a test's stand-in
@@ -116,6 +146,6 @@ export function createDefenderApi(deps: DefenderApiDeps): DefenderApi {
   };
 }
 
-/** The API of an action's context. */
-export const defenderApiFor = (ctx: ActionContext<unknown>): DefenderApi =>
-  createDefenderApi({ config: ctx.config, log: ctx.log, deadline: ctx.deadline, signal: ctx.signal, addSecret: ctx.addSecret });
+/** The API of an action's context for a resource (default: incidents, the configured API). */
+export const defenderApiFor = (ctx: ActionContext<unknown>, resource: Resource = 'incidents'): DefenderApi =>
+  createDefenderApi({ config: ctx.config, log: ctx.log, deadline: ctx.deadline, signal: ctx.signal, addSecret: ctx.addSecret, resource });

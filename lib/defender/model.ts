@@ -104,7 +104,7 @@ export interface Vocabulary<T extends string> {
   readonly index: ReadonlyMap<string, T>;
 }
 
-function vocabulary<T extends string>(
+export function vocabulary<T extends string>(
   noun: string,
   values: readonly T[],
   labels: Record<T, string>,
@@ -180,7 +180,7 @@ export const DETERMINATION_VOCABULARY = vocabulary('determination', DETERMINATIO
   confirmedActivity: ['ConfirmedUserActivity'],
 });
 
-export const ALERT_STATUS_VOCABULARY = vocabulary('alert status', ALERT_STATUSES, {
+export const ALERT_STATUS_VOCABULARY = vocabulary('status', ALERT_STATUSES, {
   unknown: 'Unknown',
   new: 'New',
   inProgress: 'In Progress',
@@ -207,7 +207,7 @@ export function label(value: string): string {
 
 const list = (labels: readonly string[]): string => labels.join(', ');
 
-function parseWith<T extends string>(vocab: Vocabulary<T>, input: unknown, param: string, allowed: readonly T[]): T {
+export function parseWith<T extends string>(vocab: Vocabulary<T>, input: unknown, param: string, allowed: readonly T[]): T {
   const valid = list(allowed.map((v) => vocab.labels[v]));
   if (typeof input !== 'string' || input.trim() === '') {
     const got = typeof input === 'string' ? 'an empty value' : input === null ? 'null' : `a ${Array.isArray(input) ? 'list' : typeof input}`;
@@ -321,7 +321,9 @@ export interface Evidence {
   [field: string]: unknown;
 }
 
-export interface Alert {
+// a type, not an interface: an alert read from alerts_v2 keeps Microsoft's other fields (alerts.ts), and the schema's
+// Alert allows them (an interface would not be assignable to a type with an index signature)
+export type Alert = {
   id: string;
   providerAlertId: string | null;
   incidentId: string | null;
@@ -347,7 +349,7 @@ export interface Alert {
   firstActivityDateTime: string | null;
   lastActivityDateTime: string | null;
   evidence: Evidence[];
-}
+};
 
 export interface Incident {
   id: string;

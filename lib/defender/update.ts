@@ -6,7 +6,7 @@
 import type { ApiFlavor } from '../runtime/config';
 import { ActionError, invalidInput, invalidInputAfterRequest } from '../runtime/errors';
 import type { IncidentChange } from './incidents';
-import { checkDetermination, DETERMINATIONS_BY_CLASSIFICATION, label, type Classification, type Determination, type Incident, type IncidentStatus } from './model';
+import { checkDetermination, DETERMINATIONS_BY_CLASSIFICATION, label, type Classification, type Determination, type Incident, type IncidentStatus, type Open } from './model';
 
 export interface UpdateRequest {
   status?: IncidentStatus;
@@ -40,7 +40,7 @@ export function checkRequest(request: UpdateRequest, flavor: ApiFlavor): void {
   }
 }
 
-/** Runs a check that needs the incident as it is: its INVALID_INPUT came after a request (the read), so exit 1. */
+/** Runs a check that needs the item as it is: its INVALID_INPUT came after a request (the read), so exit 1. */
 function afterRead(check: () => void): void {
   try {
     check();
@@ -61,26 +61,56 @@ const addedTags = (current: Incident, tags: readonly string[] | undefined): stri
   return out;
 };
 
-/** What the request changes on `current` (read just before); a request that changes nothing has an empty plan. */
-export function planUpdate(current: Incident, request: UpdateRequest): UpdatePlan {
-  const change: IncidentChange = {};
-  const summary: string[] = [];
+/**
+ * The classification and determination rules of an update, for an incident or an alert (the same table): a
+ * determination is checked against the classification it will have (the current one when none is given), and a new
+ * classification must fit the current determination or come with one. Returns the classification the item will have.
+ */
+export function checkTriage(
+  current: { classification: Open<Classification>; determination: Open<Determination> },
+  request: { classification?: Classification; determination?: Determination },
+  noun: 'incident' | 'alert',
+): Classification {
   const classification = (request.classification ?? current.classification) as Classification;
-
-  afterRead(() => {
-    if (request.determination !== undefined) {
-      // a determination without a classification is checked against the incident's current classification
-      checkDetermination(classification, request.determination);
-    } else if (request.classification !== undefined && request.classification !== current.classification && current.determination !== 'unknown') {
-      const allowed = DETERMINATIONS_BY_CLASSIFICATION[request.classification] ?? [];
-      if (!(allowed as readonly string[]).includes(current.determination)) {
-        throw invalidInput(
-          `Classification '${label(request.classification)}' does not allow the incident's current determination '${label(current.determination)}'; give a determination too: ${allowed.map(label).join(', ')}.`,
-        );
-      }
+  if (request.determination !== undefined) {
+    // a determination without a classification is checked against the current classification
+    checkDetermination(classification, request.determination);
+  } else if (request.classification !== undefined && request.classification !== current.classification && current.determination !== 'unknown') {
+    const allowed = DETERMINATIONS_BY_CLASSIFICATION[request.classification] ?? [];
+    if (!(allowed as readonly string[]).includes(current.determination)) {
+      throw invalidInput(
+        `Classification '${label(request.classification)}' does not allow the ${noun}'s current determination '${label(current.determination)}'; give a determination too: ${allowed.map(label).join(', ')}.`,
+      );
     }
-  });
+  }
+  return classification;
+}
 
+/** The triage fields an update of an incident or an alert may change. */
+export interface TriageChange<S extends string> {
+  status?: S;
+  classification?: Classification;
+  determination?: Determination;
+  assignedTo?: string;
+}
+
+/**
+ * What a request changes of an item's status, classification, determination and assignment (only what differs), with
+ * the rules of checkTriage, and the summary for the message. A determination goes with the classification it belongs
+ * to: Microsoft checks the pair.
+ */
+export function triageChanges<S extends string>(
+  current: { status: Open<S>; classification: Open<Classification>; determination: Open<Determination>; assignedTo: string | null },
+  request: TriageChange<S>,
+  noun: 'incident' | 'alert',
+): { change: TriageChange<S>; summary: string[] } {
+  const change: TriageChange<S> = {};
+  const summary: string[] = [];
+  // checked against the item as it was read: wrong input found after a request (exit 1)
+  let classification: Classification = (request.classification ?? current.classification) as Classification;
+  afterRead(() => {
+    classification = checkTriage(current, request, noun);
+  });
   if (request.status !== undefined && request.status !== current.status) {
     change.status = request.status;
     summary.push(`status ${label(request.status)}`);
@@ -91,14 +121,21 @@ export function planUpdate(current: Incident, request: UpdateRequest): UpdatePla
   }
   if (request.determination !== undefined && request.determination !== current.determination) {
     change.determination = request.determination;
-    // Microsoft checks the pair: send the classification the determination belongs to with it
-    if (change.classification === undefined && request.classification === undefined) change.classification = classification;
+    change.classification ??= classification;
     summary.push(`determination ${label(request.determination)}`);
   }
   if (request.assignedTo !== undefined && request.assignedTo !== (current.assignedTo ?? '')) {
     change.assignedTo = request.assignedTo;
     summary.push(`assigned to ${request.assignedTo}`);
   }
+  return { change, summary };
+}
+
+/** What the request changes on `current` (read just before); a request that changes nothing has an empty plan. */
+export function planUpdate(current: Incident, request: UpdateRequest): UpdatePlan {
+  const triage = triageChanges<IncidentStatus>(current, request, 'incident');
+  const change: IncidentChange = triage.change;
+  const { summary } = triage;
   const added = addedTags(current, request.tags);
   if (added.length) {
     change.customTags = [...current.customTags, ...added];

@@ -5,7 +5,7 @@ import type { ActionContext } from '../../lib/runtime/action';
 import { loadConfig } from '../../lib/runtime/config';
 import { JsonLogger } from '../../lib/runtime/log';
 import { Redactor } from '../../lib/runtime/redact';
-import { runDaemon, type DaemonOptions } from '../../lib/daemon/daemon';
+import { incidentSource, runDaemon, type DaemonOptions } from '../../lib/daemon/daemon';
 import { initialCheckpoint, stampOf } from '../../lib/daemon/checkpoint';
 import { useEmulator } from '../support/emulator';
 
@@ -42,18 +42,18 @@ describe('Incidents Daemon deadline (in process, against the emulator)', functio
     // engine state from the start (`{}` is not a checkpoint: an engine leaves state out on a first run)
     const first = context(12_000, initialCheckpoint('lastUpdateDateTime', options.firstFetch) as unknown as Record<string, unknown>, logs);
     const started = Date.now();
-    const run = await runDaemon(first.ctx, 'incidents-daemon', options);
+    const run = await runDaemon(first.ctx, 'incidents-daemon', incidentSource(options), options);
     first.exit();
     expect(Date.now() - started, 'it returned before the deadline').to.be.below(12_000);
     expect(run.ended).to.equal('deadline');
-    expect(run.incidents.length).to.be.above(0);
-    expect(run.checkpoint.high, 'the checkpoint stands at the last incident handed over').to.equal(stampOf(run.incidents.at(-1)!.lastUpdateDateTime));
+    expect(run.items.length).to.be.above(0);
+    expect(run.checkpoint.high, 'the checkpoint stands at the last incident handed over').to.equal(stampOf(run.items.at(-1)!.lastUpdateDateTime));
     em.clearFaults();
     const second = context(60_000, run.checkpoint as unknown as Record<string, unknown>, logs);
-    const rest = await runDaemon(second.ctx, 'incidents-daemon', options);
+    const rest = await runDaemon(second.ctx, 'incidents-daemon', incidentSource(options), options);
     second.exit();
     expect(rest.ended).to.equal('caught-up');
-    const all = [...run.incidents, ...rest.incidents].map((i) => `${i.id}@${i.lastUpdateDateTime}`);
+    const all = [...run.items, ...rest.items].map((i) => `${i.id}@${i.lastUpdateDateTime}`);
     expect(new Set(all).size, 'nothing twice').to.equal(all.length);
     expect(all.length).to.equal(400);
   });

@@ -10,7 +10,7 @@ import { useEmulator } from '../support/emulator';
 import { entryOf, expectContract, runEntry, type RunResult } from '../support/run';
 import { repoRoot } from '../support/paths';
 import { envelopeValidator, validatorFor } from '../support/schemas';
-import { prng } from '../support/prng';
+import { canon, chaos, endedOf, versionKey as key } from '../support/daemon-chaos';
 
 const DAEMON = entryOf('incidents-daemon', repoRoot);
 const CONTEXT = { case_id: 'daemon-case', alert_group_identifiers: [] };
@@ -21,12 +21,6 @@ type Flavor = 'graph' | 'defender';
 type Json = Record<string, any>;
 
 const versionOf = (i: Json): string => `${i['id']}@${i['lastUpdateDateTime']}`;
-/** a timestamp in the checkpoint's canonical 7-digit form, for comparing the emulator's and the APIs' writing */
-const canon = (s: string): string => {
-  const m = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z$/.exec(s)!;
-  return `${m[1]}.${(m[2] ?? '').padEnd(7, '0').slice(0, 7)}Z`;
-};
-const key = (id: unknown, at: string): string => `${String(id)}@${canon(at)}`;
 
 describe('Incidents Daemon against the emulator', function () {
   this.timeout(600_000);
@@ -47,7 +41,6 @@ describe('Incidents Daemon against the emulator', function () {
     }
     return r;
   }
-  const endedOf = (r: RunResult): string => r.logs.find((l) => l['msg'] === 'Daemon run')?.['ended'];
   const callsOf = (r: RunResult): number => r.logs.find((l) => l['msg'] === 'Daemon run')?.['api_calls'];
 
   /** Every incident version the emulator holds now, changed at or after `since` (in the checkpoint's form). */
@@ -207,102 +200,20 @@ describe('Incidents Daemon against the emulator', function () {
       }
 
       it('chaos: scheduled runs while incidents change, with faults and kills; the engine takes every version once', async () => {
-        const rand = prng(flavor === 'graph' ? 101 : 202);
-        const state = emulator.freshState();
-        const start = await daemon(envOf(flavor, state), { first_fetch: '1m', max_incidents_per_run: '10000' });
-        // two daemon instances: the engine keeps A's state; B has none (its file, and runs that overlap)
-        const instances = {
-          A: { state: start.result['state'] as Json | undefined, dir: emulator.freshState(), taken: [] as string[], caughtUp: [] as Array<{ start: number; end: number }> },
-          B: { state: undefined, dir: emulator.freshState(), taken: [] as string[], caughtUp: [] as Array<{ start: number; end: number }> },
-        };
-        // B starts from the same point as A
-        const bFirst = await daemon(envOf(flavor, instances.B.dir), { first_fetch: '1m', max_incidents_per_run: '10000' });
-        expect(bFirst.code).to.equal(0);
-        const sinceStart = canon(em.now().toISOString());
-        // every version that exists from now on: key -> [current from, current until]
-        const life = new Map<string, { from: number; until: number }>();
-        const current = new Map<string, string>();
-        const ids = [...currentVersions()].map((v) => v.split('@')[0]!);
-        const change = (): void => {
-          const t = Date.now();
-          let inc: Json;
-          if (rand() < 0.15) inc = em.addIncident({ displayName: 'chaos', severity: 'low', alerts: 1 });
-          else {
-            const id = ids[Math.floor(rand() * ids.length)]!;
-            inc = em.updateIncident(id, { assignedTo: `analyst${Math.floor(rand() * 1e6)}@contoso.com` })!;
-          }
-          const id = String(inc['id']);
-          if (!ids.includes(id)) ids.push(id);
-          const k = key(id, inc['lastUpdateDateTime'] as string);
-          const prev = current.get(id);
-          if (prev && prev !== k) life.get(prev)!.until = t;
-          current.set(id, k);
-          if (!life.has(k)) life.set(k, { from: t, until: Infinity });
-        };
-        let changing = true;
-        const changer = (async () => {
-          while (changing) {
-            change();
-            await new Promise((r) => setTimeout(r, 30 + Math.floor(rand() * 90)));
-          }
-        })();
-        const faults = [
-          { kind: 'status', status: 429, retryAfter: 0 },
-          { kind: 'status', status: 503, retryAfter: 0 },
-          { kind: 'status', status: 500 },
-          { kind: 'reset' },
-          { kind: 'delay', delayMs: 1500 },
-        ] as const;
-        /** one scheduled run as an engine makes it; true when it completed, caught up and handed over nothing */
-        const runOnce = async (name: 'A' | 'B', chaos = true): Promise<boolean> => {
-          const inst = instances[name];
-          const input: Json = { first_fetch: '1m', max_incidents_per_run: String(8 + Math.floor(rand() * 50)) };
-          if (name === 'A' && inst.state) input['state'] = inst.state;
-          const killAfterMs = chaos && rand() < 0.15 ? 30 + Math.floor(rand() * 400) : undefined;
-          const t0 = Date.now();
-          const r = await daemon(envOf(flavor, inst.dir, { M365D_TIMEOUT: '1' }), input, killAfterMs !== undefined ? { killAfterMs } : {});
-          const t1 = Date.now();
-          if (r.code !== 0) return false; // failed or killed: the engine takes nothing and keeps the old state
-          const items = r.result['json_result'] as Json[];
-          for (const i of items) inst.taken.push(key(i['id'], i['lastUpdateDateTime']));
-          if (name === 'A') inst.state = r.result['state'];
-          if (endedOf(r) === 'caught-up') inst.caughtUp.push({ start: t0, end: t1 });
-          return endedOf(r) === 'caught-up' && items.length === 0;
-        };
-        const ROUNDS = 70;
-        for (let round = 0; round < ROUNDS; round++) {
-          if (rand() < 0.3) em.addFault({ ...faults[Math.floor(rand() * faults.length)]!, count: 1, match: { path: flavor === 'graph' ? '/v1.0/' : '/api/' } } as never);
-          if (rand() < 0.25) await Promise.all([runOnce('A'), runOnce('B'), runOnce('B')]);
-          else await runOnce(rand() < 0.5 ? 'A' : 'B');
-        }
-        changing = false;
-        await changer;
-        em.clearFaults();
-        // quiet: the daemon catches up
-        for (const name of ['A', 'B'] as const) {
-          let quiet = false;
-          for (let k = 0; k < 40 && !quiet; k++) quiet = await runOnce(name, false);
-          expect(quiet, `${name} caught up once the changes stopped`).to.equal(true);
-        }
-        const finalVersions = new Set([...current.values()]);
-        for (const name of ['A', 'B'] as const) {
-          const inst = instances[name];
-          const taken = new Set(inst.taken);
-          expect(taken.size, `${name}: no version taken twice`).to.equal(inst.taken.length);
-          for (const k of taken) expect(k.split('@')[1]! >= sinceStart ? life.has(k) : true, `${name}: ${k} is a version that existed`).to.equal(true);
-          for (const k of finalVersions) expect(taken.has(k), `${name}: the last version ${k} was taken`).to.equal(true);
-          // every version that was current throughout a run that caught up was taken
-          let required = 0;
-          for (const [k, span] of life) {
-            if (inst.caughtUp.some((run) => span.from < run.start && span.until > run.end)) {
-              required++;
-              expect(taken.has(k), `${name}: ${k} was current throughout a run that caught up`).to.equal(true);
-            }
-          }
-          expect(required, `${name}: versions the oracle could check`).to.be.above(20);
-          expect(inst.caughtUp.length, `${name}: runs that caught up`).to.be.above(5);
-        }
-        expect(life.size, 'versions made during the chaos').to.be.above(80);
+        await chaos({
+          em,
+          seed: flavor === 'graph' ? 101 : 202,
+          daemon,
+          env: (dir, extra) => envOf(flavor, dir, extra),
+          freshState: emulator.freshState,
+          maxParam: 'max_incidents_per_run',
+          ids: () => [...currentVersions()].map((v) => v.split('@')[0]!),
+          change(add, pick, rand) {
+            const inc = add ? em.addIncident({ displayName: 'chaos', severity: 'low', alerts: 1 }) : em.updateIncident(pick(), { assignedTo: `analyst${Math.floor(rand() * 1e6)}@contoso.com` })!;
+            return { id: String(inc['id']), lastUpdateDateTime: inc['lastUpdateDateTime'] as string };
+          },
+          faultPath: flavor === 'graph' ? '/v1.0/' : '/api/',
+        });
       });
     });
   }

@@ -18,11 +18,15 @@ describe('npm run demo', function () {
     });
     expect(code, stderr).to.equal(0);
     expect(stdout).not.to.include('NOT as expected');
-    expect(stdout.match(/-> as expected/g)).to.have.length(16);
+    expect(stdout.match(/-> as expected/g)).to.have.length(21);
     expect(stdout).to.match(/entities in scope went into it/);
     expect(stdout).to.match(/Incident \d+ updated: status In Progress, .*determination Malware, tags \+demo\./);
     expect(stdout).to.match(/error code INVALID_INPUT/);
     expect(stdout).to.include('token requests to Entra ID during this step: 0');
     expect(stdout).to.match(/error code PERMISSION/);
+    expect(stdout).to.match(/Alert \S+ updated: status In Progress, .*determination Malware, assigned to soc-analyst@contoso\.com, custom detail ticket\./);
+    expect(stdout).to.match(/Alert \S+ already is as asked .*nothing had to change, and nothing was sent\./);
+    expect(stdout).to.match(/Comment added to alert \S+ \(\d+ comments? now\)\./);
+    expect(stdout).to.match(/Handed over \d+ alert versions?, oldest first\./);
   });
 });

@@ -36,6 +36,8 @@ describe('emulator core: command line', () => {
     expect(() => parseArgs(['--time-scale', '0'])).to.throw(UsageError, /--time-scale/);
     expect(() => parseArgs(['--bogus'])).to.throw(UsageError, /unknown argument '--bogus'/);
     expect(() => parseArgs(['--seed'])).to.throw(UsageError, /got nothing/);
+    expect(parseArgs(['--alerts', '10000'])).to.deep.equal({ quiet: false, alerts: 10000 });
+    expect(() => parseArgs(['--alerts', '-1'])).to.throw(UsageError, /--alerts needs a whole number/);
   });
 
   it('exits 2 with a clear message on bad arguments', async () => {

@@ -1,13 +1,14 @@
-// Command-line launcher: node build/test/emulator/cli.js [--port N] [--seed N] [--incidents N] [--time-scale N]
+// Command-line launcher: node build/test/emulator/cli.js [--port N] [--seed N] [--incidents N] [--alerts N] [--time-scale N]
 //   [--no-quotas] [--hunting-rows N] [--token-lifetime N] [--quiet]
 // Prints as its first (and only) stdout line one JSON object {"url","env","legacy_env","apps"}; logs to stderr.
 import * as fs from 'node:fs';
 import { startEmulator, type EmulatorOptions, type RequestLogEntry } from './emulator';
 
-const USAGE = `usage: emulator [--port N] [--seed N] [--incidents N] [--time-scale N] [--no-quotas] [--hunting-rows N] [--token-lifetime N] [--quiet]
+const USAGE = `usage: emulator [--port N] [--seed N] [--incidents N] [--alerts N] [--time-scale N] [--no-quotas] [--hunting-rows N] [--token-lifetime N] [--quiet]
   --port N            TCP port on 127.0.0.1 (0 = any free port; default 0)
   --seed N            seed for the tenant id, client ids, incidents and hunting rows (default 1)
-  --incidents N       number of seeded incidents (default 100)
+  --incidents N       number of seeded incidents (default 100, or alerts / 2.5 with --alerts)
+  --alerts N          number of seeded alerts, at least one per incident (default 1 to 4 per incident)
   --time-scale N      quota time runs N times faster: a minute lasts 60/N seconds (default 1)
   --no-quotas         switch the API quotas off
   --hunting-rows N    rows generated per hunting event table
@@ -37,6 +38,7 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--port': o.port = intArg('--port', value(), 0, 65535); break;
       case '--seed': o.seed = intArg('--seed', value(), 0, 2 ** 31 - 1); break;
       case '--incidents': o.incidents = intArg('--incidents', value(), 0, 1_000_000); break;
+      case '--alerts': o.alerts = intArg('--alerts', value(), 0, 4_000_000); break;
       case '--time-scale': {
         const v = value();
         const n = Number(v);

@@ -5,7 +5,7 @@
 import * as https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { createTenant, type FaceRequest, type FaceResponse, type IncidentPatch, type Tenant, type TenantOptions } from './tenant/index';
+import { type AlertPatch, createTenant, type FaceRequest, type FaceResponse, type IncidentPatch, type Tenant, type TenantOptions } from './tenant/index';
 import { createHuntingEngine, HuntingError, type HuntingEngine, type HuntingEngineOptions } from './hunting/index';
 import { createPki, type Pki } from './pki';
 import { appInfo, derivedGuid, Identity, registerApps, unauthorizedMessage, type AppInfo, type AppName, type RegisteredApp, type TokenRequestInfo } from './identity';
@@ -19,8 +19,10 @@ export interface EmulatorOptions {
   port?: number;
   /** seeds the tenant id, client ids, incidents and hunting rows (default 1) */
   seed?: number;
-  /** number of seeded incidents (default 100) */
+  /** number of seeded incidents (default 100, or alerts / 2.5 when `alerts` is given) */
   incidents?: number;
+  /** number of seeded alerts, at least one per incident (default: 1 to 4 per incident) */
+  alerts?: number;
   /** a minute of quota time lasts 60/timeScale seconds (default 1) */
   timeScale?: number;
   /** false switches quotas off (default on) */
@@ -92,6 +94,10 @@ export interface Emulator {
   addIncident(input: Record<string, unknown>): Record<string, unknown>;
   updateIncident(id: string, patch: IncidentPatch): Record<string, unknown> | undefined;
   addAlert(incidentId: string, input: Record<string, unknown>): Record<string, unknown> | undefined;
+  /** changes one alert as the service would (lastUpdateDateTime moves to now, or as given); undefined when there is no such alert */
+  updateAlert(id: string, patch: AlertPatch): Record<string, unknown> | undefined;
+  /** one alert in Graph's shape with every enum member shown, read without a request (no quota, no log entry) */
+  alert(id: string): Record<string, unknown> | undefined;
   addHuntingRows(table: string, rows: Array<Record<string, unknown>>): void;
   revokeTokens(): number;
   advanceClock(ms: number): Date;
@@ -151,7 +157,9 @@ function controlError(status: number, code: string, message: string): HttpAnswer
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const seed = options.seed ?? 1;
-  const incidents = options.incidents ?? 100;
+  const alerts = options.alerts;
+  if (alerts !== undefined && !(Number.isSafeInteger(alerts) && alerts >= 0)) throw new Error('alerts must be a whole number >= 0');
+  const incidents = options.incidents ?? (alerts !== undefined ? Math.ceil(alerts / 2.5) : 100);
   const timeScale = options.timeScale ?? 1;
   const tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 3599;
   const rowsPerTable = options.huntingRowsPerTable;
@@ -171,7 +179,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   let hunting!: HuntingEngine;
   const build = (): void => {
     const t = now();
-    const nextTenant = tenantFactory({ seed, incidents, tenantId, now: t, hunting: { rowsPerTable } });
+    const nextTenant = tenantFactory({ seed, incidents, alerts, tenantId, now: t, hunting: { rowsPerTable } });
     const nextHunting = huntingFactory({ seed, now: t, entities: nextTenant.seedEntities(), alerts: nextTenant.seedAlerts(), rowsPerTable });
     nextTenant.attachHunting(nextHunting);
     tenant = nextTenant;
@@ -230,6 +238,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (m && method === 'POST') {
         const r = api.addAlert(decodeURIComponent(m[1]), obj);
         return r ? ok(201, r) : controlError(404, 'NotFound', `Incident ${m[1]} was not found.`);
+      }
+      m = /^\/alerts\/([^/]+)$/.exec(sub);
+      if (m && (method === 'GET' || method === 'PATCH')) {
+        const id = decodeURIComponent(m[1]);
+        const r = method === 'GET' ? api.alert(id) : api.updateAlert(id, obj as AlertPatch);
+        return r ? ok(200, r) : controlError(404, 'NotFound', `Alert ${m[1]} was not found.`);
       }
       if (sub === '/hunting/rows' && method === 'POST') {
         if (typeof obj.table !== 'string' || !Array.isArray(obj.rows) || !obj.rows.every(isObject)) {
@@ -298,7 +312,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
     }
     const freq: FaceRequest = {
-      method, path, rawQuery, rawBody: body.toString('utf8'), headers, origin,
+      // the origin the caller reached (nextLinks and @odata.context name it): 127.0.0.1:PORT, or a host a test's proxy
+      // maps to the emulator (graph.microsoft.com)
+      method, path, rawQuery, rawBody: body.toString('utf8'), headers, origin: requestOrigin(req),
       caller: { clientId: token.app.clientId, appDisplayName: token.app.displayName, roles: new Set(token.roles), tenantId },
       now: t,
     };
@@ -486,6 +502,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     addIncident: (input) => tenant.control.addIncident(input, now()),
     updateIncident: (id, patch) => tenant.control.updateIncident(id, patch, now()),
     addAlert: (id, input) => tenant.control.addAlert(id, input, now()),
+    updateAlert: (id, patch) => tenant.control.updateAlert(id, patch, now()),
+    alert: (id) => tenant.control.alert(id),
     addHuntingRows: (table, rows) => hunting.addRows(table, rows),
     revokeTokens: () => identity.revokeAll(),
     advanceClock(ms: number): Date {
@@ -502,7 +520,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       build();
     },
     health: () => ({
-      status: 'ok', origin, tenantId, seed, incidents: tenant.control.incidentCount(), now: now().toISOString(),
+      status: 'ok', origin, tenantId, seed, incidents: tenant.control.incidentCount(), alerts: tenant.control.alertCount(), now: now().toISOString(),
       timeScale, quotas: quotas.enabled, pendingFaults: faults.pending().length, requests: seq,
     }),
     issueToken(name: AppName = 'full', resource?: string): string {

@@ -232,7 +232,7 @@ export interface Pki {
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 
-/** A CA, a server certificate for localhost/127.0.0.1, a token-signing certificate and self-signed client certificates. */
+/** A CA, a server certificate for localhost/127.0.0.1 (and graph.microsoft.com, api.security.microsoft.com), a token-signing certificate and self-signed client certificates. */
 export async function createPki(clientNames: string[], now = new Date()): Promise<Pki> {
   const [caKeys, serverKeys, signingKeys, ...clientKeys] = await Promise.all(
     [0, 1, 2, ...clientNames.map(() => 0)].map(() => generateRsaKeyPair()),
@@ -249,7 +249,10 @@ export async function createPki(clientNames: string[], now = new Date()): Promis
   const serverDer = buildCertificate({
     subjectCN: 'localhost', publicKey: serverKeys.publicKey, issuer,
     keyUsage: [KeyUsage.digitalSignature, KeyUsage.keyEncipherment], extKeyUsage: [OID.serverAuth],
-    san: [{ dns: 'localhost' }, { ip: '127.0.0.1' }], notBefore, notAfter: leafNotAfter,
+    // Microsoft's Graph and Defender XDR hosts too, for tests that reach the emulator under those names through a
+    // loopback proxy that maps them to 127.0.0.1 (test/support/proxy.ts `hosts`): this CA is made at each start and
+    // trusted by nothing but the tests' M365D_CA_CERTIFICATE
+    san: [{ dns: 'localhost' }, { ip: '127.0.0.1' }, { dns: 'graph.microsoft.com' }, { dns: 'api.security.microsoft.com' }], notBefore, notAfter: leafNotAfter,
   });
   const signingDer = buildCertificate({
     subjectCN: 'M365 Defender Emulator token signing', publicKey: signingKeys.publicKey, issuer,

@@ -120,7 +120,14 @@ export function fakeTenantFactory(options: TenantOptions): FakeTenant {
         inc.lastUpdateDateTime = now.toISOString();
         return inc;
       },
+      updateAlert(id, patch) {
+        const a = incidents.flatMap((i) => i.alerts as Array<Record<string, unknown>>).find((x) => x.id === id);
+        if (a) Object.assign(a, patch);
+        return a;
+      },
+      alert: (id) => incidents.flatMap((i) => i.alerts as Array<Record<string, unknown>>).find((x) => x.id === id),
       incidentCount: () => incidents.length,
+      alertCount: () => incidents.reduce((n, i) => n + (i.alerts as unknown[]).length, 0),
     },
   };
   return t;

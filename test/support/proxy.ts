@@ -1,6 +1,7 @@
 // A real HTTP CONNECT proxy on 127.0.0.1 for tests (node:net/http/https only). It tunnels CONNECT host:port only to
-// loopback targets (127.0.0.1 or localhost): anything else is refused with 403 before any connection is attempted, so
-// a test can never reach out. Optional Basic proxy authentication (407 + `Proxy-Authenticate: Basic realm="test"`
+// loopback targets (127.0.0.1 or localhost), or to the loopback port `hosts` maps a name to (a test reaching the
+// emulator as graph.microsoft.com): anything else is refused with 403 before any connection is attempted, so a test can
+// never reach out. Optional Basic proxy authentication (407 + `Proxy-Authenticate: Basic realm="test"`
 // without valid credentials), optional TLS on the proxy's own listener (an HTTPS proxy), and an optional fixed answer to
 // every authorized CONNECT (e.g. 502, a proxy that cannot reach the target) instead of a tunnel. Plain-HTTP requests in
 // absolute form (`GET http://127.0.0.1:PORT/path`) are forwarded under the same rules and recorded in `requests`.
@@ -17,6 +18,11 @@ export interface ProxyOptions {
   tls?: { key: string; cert: string };
   /** answer every authorized CONNECT with this status (e.g. 502 Bad Gateway) instead of opening a tunnel */
   connectStatus?: number;
+  /**
+   * CONNECT targets ("graph.microsoft.com:443") tunnelled to a port on 127.0.0.1 instead: a test reaches the emulator
+   * under Microsoft's host names. The names are never resolved or connected to; any other name is still refused.
+   */
+  hosts?: Record<string, number>;
 }
 
 export interface ProxyConnect {
@@ -138,9 +144,10 @@ export async function startProxy(options: ProxyOptions = {}): Promise<TestProxy>
     if (options.connectStatus !== undefined) { refuse(options.connectStatus); return; }
     const hp = splitTarget(target);
     if (!hp) { refuse(400); return; }
-    if (!LOOPBACK_HOSTS.has(hp.host)) { refuse(403); return; }
+    const mapped = options.hosts?.[`${hp.host}:${hp.port}`];
+    if (mapped === undefined && !LOOPBACK_HOSTS.has(hp.host)) { refuse(403); return; }
 
-    const upstream = net.connect({ host: hp.host === 'localhost' ? '127.0.0.1' : hp.host, port: hp.port });
+    const upstream = mapped !== undefined ? net.connect({ host: '127.0.0.1', port: mapped }) : net.connect({ host: hp.host === 'localhost' ? '127.0.0.1' : hp.host, port: hp.port });
     track(upstream);
     let established = false;
     upstream.once('connect', () => {

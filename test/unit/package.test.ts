@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PERMISSIONS } from '../../lib/defender/api';
+import { permissionFor, type Capability } from '../../lib/defender/surfaces';
 import { fixtureRoot, repoRoot } from '../support/paths';
 import { validatorFor } from '../support/schemas';
 
@@ -67,20 +68,23 @@ describe('package files', () => {
     const manifest = readJson(path.join(repoRoot, 'manifest/manifest.json'));
     const pairs = Object.entries(PERMISSIONS).map(([capability, p]) => ({ capability, ...p }));
     const used = new Set<string>();
-    for (const action of manifest.actions as Array<{ id: string; parameters: string; permissions: Array<{ graph: string; defender: string; when?: string }> }>) {
+    for (const action of manifest.actions as Array<{ id: string; parameters: string; permissions: Array<{ graph: string; defender: string; when?: string; api?: string }> }>) {
       expect(action.permissions, action.id).to.be.an('array');
       for (const p of action.permissions) {
         // one capability's names on both API families, as lib/defender/api.ts pairs them
         const match = pairs.find((c) => c.graph === p.graph && c.defender === p.defender);
         expect(match, `${action.id}: ${p.graph} / ${p.defender} is not a pair of PERMISSIONS`).to.not.equal(undefined);
         used.add(match!.capability);
+        // a permission on another API than the configured one says which (alerts: Graph, also with Defender XDR configured)
+        const elsewhere = (['graph', 'defender'] as const).map((family) => permissionFor(match!.capability as Capability, family).surface).find((surface, i) => surface !== ['graph', 'defender'][i]);
+        expect((p as { api?: string }).api, `${action.id}: ${p.graph} is on ${elsewhere ?? 'the configured API'}`).to.equal(elsewhere);
         // a condition names a parameter of the action
         if (p.when) expect(readJson(path.join(repoRoot, action.parameters)).properties, `${action.id}: when ${p.when}`).to.have.property(p.when.split(' ')[0]!);
       }
       expect(new Set(action.permissions.map((p) => p.graph)).size, `${action.id} lists a permission twice`).to.equal(action.permissions.length);
     }
-    // the incident and hunting capabilities are each needed by some action; reading alerts has no action of its own
-    expect([...used].sort()).to.deep.equal(['hunting', 'readIncidents', 'writeIncidents']);
+    // every capability is needed by some action
+    expect([...used].sort()).to.deep.equal(['hunting', 'readAlerts', 'readIncidents', 'writeAlerts', 'writeIncidents']);
     const byId = Object.fromEntries(manifest.actions.map((a: { id: string; permissions: unknown }) => [a.id, a.permissions]));
     expect(byId['ping']).to.deep.equal([PERMISSIONS.readIncidents, { ...PERMISSIONS.hunting, when: 'check_hunting is true' }]);
   });

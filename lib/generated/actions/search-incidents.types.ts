@@ -139,6 +139,9 @@ export interface IncidentComment {
   createdByDisplayName: string | null;
   createdDateTime: string | null;
 }
+/**
+ * An alert in Microsoft Graph's shape (security-alert.md), as an incident embeds it and as GET /security/alerts_v2 returns it. The fields below are always there for an alert in an incident; an alert the alert actions read from alerts_v2 also keeps every other field Microsoft sent, as sent (incidentWebUrl, tenantId, recommendedActions, comments, customDetails, systemTags, and any Microsoft adds).
+ */
 export interface Alert {
   id: string;
   providerAlertId: string | null;
@@ -167,7 +170,28 @@ export interface Alert {
   resolvedDateTime: string | null;
   firstActivityDateTime: string | null;
   lastActivityDateTime: string | null;
-  evidence: Evidence[];
+  /**
+   * The alert's evidence; left out of Search Alerts' results when include_evidence is false (always there for an alert in an incident).
+   */
+  evidence?: Evidence[];
+  /**
+   * The incident's page in the Defender portal (alerts_v2).
+   */
+  incidentWebUrl?: string | null;
+  tenantId?: string | null;
+  recommendedActions?: string | null;
+  /**
+   * The alert's comments (alerts_v2).
+   */
+  comments?: IncidentComment[];
+  /**
+   * User-defined custom fields with string values (alerts_v2).
+   */
+  customDetails?: {
+    [k: string]: unknown;
+  } | null;
+  systemTags?: string[];
+  [k: string]: unknown;
 }
 /**
  * Graph's alert evidence: @odata.type names the kind (#microsoft.graph.security.deviceEvidence, ipEvidence, fileEvidence, ...), the other fields are that kind's own.

@@ -36,6 +36,8 @@ export interface TenantOptions {
   seed: number;
   /** number of seeded incidents */
   incidents: number;
+  /** number of seeded alerts, spread over the incidents (at least one each); default: 1 to 4 per incident, drawn */
+  alerts?: number;
   tenantId: string;
   now: Date;
   hunting?: { rowsPerTable?: number };
@@ -49,6 +51,21 @@ export interface IncidentPatch {
   lastUpdateDateTime?: string;
   /** merge this incident into another: status redirected, redirectIncidentId set */
   redirectTo?: string;
+}
+
+/** A change of one alert through the control API (as the service or an analyst in the portal would make it). */
+export interface AlertPatch {
+  status?: string; severity?: string; classification?: string; determination?: string;
+  /** any Graph serviceSource/detectionSource member, including those after unknownFutureValue */
+  serviceSource?: string; detectionSource?: string;
+  title?: string;
+  assignedTo?: string | null;
+  /** merged into the alert's; a key with null is removed */
+  customDetails?: Record<string, string | null>;
+  /** a comment to add (createdByDisplayName "Emulator control") */
+  comment?: string;
+  /** set explicitly by a test (e.g. bursts sharing one timestamp); otherwise the service clock */
+  lastUpdateDateTime?: string;
 }
 
 export interface Tenant {
@@ -68,6 +85,11 @@ export interface Tenant {
     addIncident(input: Record<string, unknown>, now: Date): Record<string, unknown>;
     updateIncident(id: string, patch: IncidentPatch, now: Date): Record<string, unknown> | undefined;
     addAlert(incidentId: string, input: Record<string, unknown>, now: Date): Record<string, unknown> | undefined;
+    /** changes one alert, moving its lastUpdateDateTime (and its incident's); returns it in Graph's shape, every enum member shown */
+    updateAlert(id: string, patch: AlertPatch, now: Date): Record<string, unknown> | undefined;
+    /** one alert in Graph's shape, every enum member shown (as with `Prefer: include-unknown-enum-members`) */
+    alert(id: string): Record<string, unknown> | undefined;
     incidentCount(): number;
+    alertCount(): number;
   };
 }

@@ -5,7 +5,7 @@ import type { FaceRequest, FaceResponse } from './api';
 import { HuntingError } from '../hunting/api';
 import {
   type Incident, DETERMINATIONS_BY_CLASSIFICATION, LEGACY_CLASSIFICATION, LEGACY_DETERMINATION, LEGACY_DETERMINATION_ALIASES, LEGACY_STATUS,
-  invert, stampOf,
+  cascadeToAlerts, invert, stampOf,
 } from './model';
 import { type EntityModel, type Field, type OrderKey, ODataError, compareBy, evaluate, parseFilter, parseNonNegative, parseQueryString } from './odata';
 import { legacyError, legacyIncident } from './shapes';
@@ -90,11 +90,7 @@ function patch(inc: Incident, body: Json, req: FaceRequest): FaceResponse | unde
   const now = stampOf(req.now);
   if (typeof body.comment === 'string' && body.comment !== '') inc.comments.push({ comment: body.comment, createdBy: req.caller.appDisplayName, created: now });
   inc.lastUpdate = now;
-  for (const a of inc.alerts) {
-    if (next.classification) a.classification = next.classification;
-    if (next.determination) a.determination = next.determination;
-    if ('assignedTo' in next) a.assignedTo = next.assignedTo ?? null;
-  }
+  cascadeToAlerts(inc, next, now);
   return undefined;
 }
 

@@ -1,26 +1,27 @@
-// The Microsoft Graph v1.0 face: paths under /v1.0/security/.
+// The Microsoft Graph v1.0 face: paths under /v1.0/security/ (alerts_v2 is in alerts.ts, on the helpers exported here).
 // Sources: microsoft-graph-docs-contrib api-reference/v1.0/api/security-list-incidents.md, security-incident-get.md,
-// security-incident-update.md, security-incident-post-comments.md, security-list-alerts_v2.md, security-alert-get.md,
+// security-incident-update.md, security-incident-post-comments.md,
 // security-security-runhuntingquery.md; permissions api-reference/v1.0/includes/permissions/*.md.
 import type { FaceRequest, FaceResponse } from './api';
+import { preferenceApplied, prefersUnknownEnumMembers } from './enums';
 import { HuntingError, type HuntingEngine } from '../hunting/api';
 import {
-  type Alert, type Incident, ALERT_STATUS, CLASSIFICATION, DETERMINATION, INCIDENT_STATUS, LIVE_CLASSIFICATION, LIVE_DETERMINATION,
-  LIVE_STATUS, PREFER_UNKNOWN, SENTINEL, SERVICE_SOURCE, SEVERITY, Store, evolvedMembers, isoStamp, parseStamp, shownMember, stampOf,
+  type Incident, CLASSIFICATION, DETERMINATION, INCIDENT_STATUS, LIVE_CLASSIFICATION, LIVE_DETERMINATION,
+  LIVE_STATUS, SEVERITY, Store, cascadeToAlerts, evolvedMembers, parseStamp, shownMember, stampOf, SENTINEL,
 } from './model';
 import {
   type EntityModel, type Field, type OrderKey, ODataError, compareBy, evaluate, parseCount, parseFilter, parseNonNegative, parseOrderBy, parseQueryString,
 } from './odata';
-import { graphAlert, graphError, graphIncident } from './shapes';
+import { graphComment, graphError, graphIncident } from './shapes';
 
 export interface TenantState { store: Store; tenantId: string; hunting?: HuntingEngine }
 
 type Json = Record<string, unknown>;
-function safeDecode(s: string): string { try { return decodeURIComponent(s); } catch { return s; } }
+export function safeDecode(s: string): string { try { return decodeURIComponent(s); } catch { return s; } }
 
-const enumType = (typeName: string, members: readonly string[]) => ({ kind: 'enum' as const, typeName, members, caseInsensitive: true });
-const STR = { kind: 'string' as const };
-const DT = { kind: 'datetime' as const };
+export const enumType = (typeName: string, members: readonly string[]) => ({ kind: 'enum' as const, typeName, members, caseInsensitive: true });
+export const STR = { kind: 'string' as const };
+export const DT = { kind: 'datetime' as const };
 
 // ---- incident model: $filter fields per security-list-incidents.md ("assignedTo, classification, createdDateTime,
 // determination, lastUpdateDateTime, severity, and status").
@@ -44,55 +45,28 @@ const INC_SORTABLE: Field<Incident>[] = [...Object.values(INC_FIELDS), INC_ID, {
 /** "The most recent incidents are displayed at the top of the list." (security-list-incidents.md) */
 const INC_DEFAULT_ORDER: OrderKey<Incident>[] = [{ field: INC_FIELDS.createdDateTime, desc: true }, { field: INC_ID, desc: true }];
 
-// ---- alert model: security-list-alerts_v2.md ("assignedTo, classification, determination, createdDateTime,
-// lastUpdateDateTime, severity, serviceSource and status").
-const AL_FIELDS: Record<string, Field<Alert>> = {
-  assignedTo: { name: 'assignedTo', type: STR, get: (a) => a.assignedTo },
-  classification: { name: 'classification', type: enumType('microsoft.graph.security.alertClassification', CLASSIFICATION), get: (a) => a.classification },
-  determination: { name: 'determination', type: enumType('microsoft.graph.security.alertDetermination', DETERMINATION), get: (a) => a.determination },
-  createdDateTime: { name: 'createdDateTime', type: DT, get: (a) => a.created },
-  lastUpdateDateTime: { name: 'lastUpdateDateTime', type: DT, get: (a) => a.lastUpdate },
-  severity: { name: 'severity', type: enumType('microsoft.graph.security.alertSeverity', SEVERITY), get: (a) => a.severity },
-  serviceSource: { name: 'serviceSource', type: enumType('microsoft.graph.security.serviceSource', SERVICE_SOURCE), get: (a) => a.serviceSource },
-  status: { name: 'status', type: enumType('microsoft.graph.security.alertStatus', ALERT_STATUS), get: (a) => a.status },
-};
-const AL_ID: Field<Alert> = { name: 'id', type: STR, get: (a) => a.id };
-export const ALERT_MODEL: EntityModel<Alert> = {
-  typeName: 'microsoft.graph.security.alert', filterable: Object.values(AL_FIELDS), caseInsensitiveNames: true,
-  declared: ['id', 'providerAlertId', 'incidentId', 'status', 'severity', 'classification', 'determination', 'serviceSource', 'detectionSource', 'detectorId',
-    'tenantId', 'title', 'description', 'recommendedActions', 'category', 'assignedTo', 'alertWebUrl', 'incidentWebUrl', 'actorDisplayName',
-    'threatDisplayName', 'threatFamilyName', 'mitreTechniques', 'createdDateTime', 'lastUpdateDateTime', 'resolvedDateTime', 'firstActivityDateTime',
-    'lastActivityDateTime', 'comments', 'evidence', 'systemTags'],
-};
-const AL_DEFAULT_ORDER: OrderKey<Alert>[] = [{ field: AL_FIELDS.createdDateTime, desc: true }, { field: AL_ID, desc: true }];
-
 /** Page sizes. Incidents: $top above 50 is a 400 (observed, wazuh/wazuh#27579) and a page without $top holds 50
- * (observed nextLink "…/security/incidents?$skip=50" in a captured response). Alerts: the docs' example uses
- * $top=100&$skip=200; the cap of 2000 and the default of 100 are the emulator's choice (not documented). */
+ * (observed nextLink "…/security/incidents?$skip=50" in a captured response). Alerts: in alerts.ts. */
 export const INCIDENT_MAX_TOP = 50;
-export const ALERT_MAX_TOP = 2000;
-const ALERT_DEFAULT_PAGE = 100;
 
-// ---- permissions (reference §2.1; alerts_v2 also accepts the incident roles, as Graph's own 403 message lists them:
-// "API required roles: SecurityAlert.Read.All,SecurityAlert.ReadWrite.All,SecurityIncident.Read.All,SecurityIncident.ReadWrite.All", wazuh/wazuh#29854)
+// ---- permissions (reference §2.1; the alert roles are in alerts.ts)
 const INCIDENT_READ = ['SecurityIncident.Read.All', 'SecurityIncident.ReadWrite.All'];
 const INCIDENT_WRITE = ['SecurityIncident.ReadWrite.All'];
-const ALERT_READ = ['SecurityAlert.Read.All', 'SecurityAlert.ReadWrite.All', 'SecurityIncident.Read.All', 'SecurityIncident.ReadWrite.All'];
 const HUNTING = ['ThreatHunting.Read.All'];
 
-function forbidden(req: FaceRequest, required: string[]): FaceResponse | undefined {
+export function forbidden(req: FaceRequest, required: string[]): FaceResponse | undefined {
   if (required.some((r) => req.caller.roles.has(r))) return undefined;
   // Graph's 403 for a missing application role (wazuh/wazuh-documentation#7300, KelvinTegelaar/CIPP#1085).
   return graphError(req, 403, 'Forbidden', `Missing application roles. API required roles: ${required.join(',')}, application roles: ${[...req.caller.roles].join(',')}.`);
 }
 
 /** URI query errors come from the OData layer: code "" and "The query specified in the URI is not valid. …" (observed, wazuh/wazuh#27579). */
-function queryError(req: FaceRequest, e: ODataError): FaceResponse {
+export function queryError(req: FaceRequest, e: ODataError): FaceResponse {
   return graphError(req, 400, '', `The query specified in the URI is not valid. ${e.message}`, true);
 }
 
 const KNOWN_OPTIONS = new Set(['$filter', '$top', '$skip', '$count', '$orderby', '$expand', '$select', '$skiptoken', '$search', '$format']);
-function checkOptions(q: Map<string, string>, allowed: string[]): void {
+export function checkOptions(q: Map<string, string>, allowed: string[]): void {
   for (const k of q.keys()) {
     if (!k.startsWith('$')) continue;
     if (!KNOWN_OPTIONS.has(k)) throw new ODataError(`The query parameter '${k}' is not supported.`, 'option');
@@ -100,7 +74,7 @@ function checkOptions(q: Map<string, string>, allowed: string[]): void {
   }
 }
 
-function applySelect(obj: Json, select: string | undefined, model: EntityModel<unknown>): Json {
+export function applySelect(obj: Json, select: string | undefined, model: EntityModel<unknown>): Json {
   if (select === undefined) return obj;
   const names = select.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   const keep = new Set<string>(['@odata.type']);
@@ -135,13 +109,13 @@ function nextLink(req: FaceRequest, nextSkip: number): string {
   return `${req.origin}${req.path}?${kept.join('&')}`;
 }
 
-interface ListSpec<T> {
+export interface ListSpec<T> {
   items: T[]; model: EntityModel<T>; sortable: Field<T>[]; defaultOrder: OrderKey<T>[]; idField: Field<T>;
   maxTop: number; defaultPage: number; options: string[]; context: string;
   serialize(item: T, expand: boolean): Json;
 }
 
-function list<T>(req: FaceRequest, spec: ListSpec<T>): FaceResponse {
+export function list<T>(req: FaceRequest, spec: ListSpec<T>): FaceResponse {
   let q: Map<string, string>;
   try { q = parseQueryString(req.rawQuery); } catch (e) { if (e instanceof ODataError) return queryError(req, e); throw e; }
   try {
@@ -178,8 +152,8 @@ function list<T>(req: FaceRequest, spec: ListSpec<T>): FaceResponse {
   }
 }
 
-type Parsed = { ok: true; body: Json } | { ok: false; res: FaceResponse };
-function parseBody(req: FaceRequest): Parsed {
+export type Parsed = { ok: true; body: Json } | { ok: false; res: FaceResponse };
+export function parseBody(req: FaceRequest): Parsed {
   let body: unknown;
   try { body = req.rawBody.trim() === '' ? undefined : JSON.parse(req.rawBody); } catch { body = undefined; }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -189,13 +163,24 @@ function parseBody(req: FaceRequest): Parsed {
   return { ok: true, body: body as Json };
 }
 
-function notFound(req: FaceRequest, what: string, id: string): FaceResponse {
+/** The body of a comments POST (an alertComment, for incidents and alerts alike): its `comment`, or the 400 to answer. */
+export function readComment(req: FaceRequest): string | FaceResponse {
+  const parsed = parseBody(req); if (!parsed.ok) return parsed.res; const body = parsed.body;
+  const text = body.comment;
+  if (typeof text !== 'string' || text.trim() === '') return graphError(req, 400, 'BadRequest', "The 'comment' property is required and must be a non-empty string.");
+  for (const k of Object.keys(body)) {
+    if (k !== 'comment' && !k.includes('@')) return graphError(req, 400, 'BadRequest', `The property '${k}' does not exist on type 'microsoft.graph.security.alertComment'. Make sure to only use property names that are defined by the type or mark the type as open type.`);
+  }
+  return text;
+}
+
+export function notFound(req: FaceRequest, what: string, id: string): FaceResponse {
   // Not documented; Graph's generic code for a missing entity.
   return graphError(req, 404, 'NotFound', `${what} with id '${id}' was not found.`);
 }
 
 /** Enum values are matched case-insensitively (the docs' own update example sends "TruePositive"); stored in metadata case. */
-function enumValue(v: unknown, allowed: readonly string[]): string | undefined {
+export function enumValue(v: unknown, allowed: readonly string[]): string | undefined {
   if (typeof v !== 'string') return undefined;
   return allowed.find((a) => a.toLowerCase() === v.toLowerCase());
 }
@@ -228,11 +213,7 @@ export function patchIncident(state: TenantState, inc: Incident, body: Json, req
   }
   Object.assign(inc, next);
   inc.lastUpdate = stampOf(req.now);
-  for (const a of inc.alerts) {
-    if (next.classification) a.classification = next.classification;
-    if (next.determination) a.determination = next.determination;
-    if ('assignedTo' in next) a.assignedTo = next.assignedTo ?? null;
-  }
+  cascadeToAlerts(inc, next, inc.lastUpdate);
   void state;
   return undefined;
 }
@@ -261,12 +242,11 @@ export function parseTimespan(text: string, now: Date): { from: Date; to: Date }
   return undefined;
 }
 
-function segments(path: string): string[] { return path.split('/').filter((s) => s.length > 0); }
-
-/** Whether the request's Prefer header (one or several, comma-separated preferences) holds include-unknown-enum-members. */
-export function prefersUnknownMembers(req: FaceRequest): boolean {
-  return (req.headers['prefer'] ?? '').split(',').some((p) => p.trim().split(/[;=]/)[0]!.trim().toLowerCase() === PREFER_UNKNOWN);
+export function notAllowed(req: FaceRequest): FaceResponse {
+  return graphError(req, 405, 'Request_BadRequest', `The HTTP method '${req.method.toUpperCase()}' is not allowed on this resource.`);
 }
+
+export function segments(path: string): string[] { return path.split('/').filter((s) => s.length > 0); }
 
 /**
  * An entity model as a caller without `Prefer: include-unknown-enum-members` sees it: its evolvable enums end at
@@ -281,12 +261,11 @@ function withoutEvolved<T>(model: EntityModel<T>): EntityModel<T> {
   return { ...model, filterable };
 }
 const KNOWN_INCIDENT_MODEL = withoutEvolved(INCIDENT_MODEL);
-const KNOWN_ALERT_MODEL = withoutEvolved(ALERT_MODEL);
 
 export function graphFace(state: TenantState, req: FaceRequest): FaceResponse | undefined {
-  const includeUnknown = prefersUnknownMembers(req);
+  const includeUnknown = prefersUnknownEnumMembers(req.headers);
   const res = graphRoute(state, req, includeUnknown);
-  if (res && includeUnknown && res.status >= 200 && res.status < 300) res.headers = { ...res.headers, 'preference-applied': PREFER_UNKNOWN };
+  if (res && res.status >= 200 && res.status < 300) res.headers = { ...res.headers, ...preferenceApplied(includeUnknown) };
   return res;
 }
 
@@ -296,7 +275,7 @@ function graphRoute(state: TenantState, req: FaceRequest, includeUnknown: boolea
   const res = seg[2].toLowerCase();
   const method = req.method.toUpperCase();
   const { store, tenantId } = state;
-  const methodNotAllowed = (): FaceResponse => graphError(req, 405, 'Request_BadRequest', `The HTTP method '${method}' is not allowed on this resource.`);
+  const methodNotAllowed = (): FaceResponse => notAllowed(req);
 
   if (res === 'incidents') {
     if (seg.length === 3) {
@@ -336,36 +315,12 @@ function graphRoute(state: TenantState, req: FaceRequest, includeUnknown: boolea
       if (method !== 'POST') return methodNotAllowed();
       const f = forbidden(req, INCIDENT_WRITE); if (f) return f;
       if (!inc) return notFound(req, 'Incident', idText);
-      const parsed = parseBody(req); if (!parsed.ok) return parsed.res; const body = parsed.body;
-      const text = body.comment;
-      if (typeof text !== 'string' || text.trim() === '') return graphError(req, 400, 'BadRequest', "The 'comment' property is required and must be a non-empty string.");
-      for (const k of Object.keys(body)) {
-        if (k !== 'comment' && !k.includes('@')) return graphError(req, 400, 'BadRequest', `The property '${k}' does not exist on type 'microsoft.graph.security.alertComment'. Make sure to only use property names that are defined by the type or mark the type as open type.`);
-      }
+      const text = readComment(req); if (typeof text !== 'string') return text;
       inc.comments.push({ comment: text, createdBy: req.caller.appDisplayName, created: stampOf(req.now) });
       inc.lastUpdate = stampOf(req.now);
       // 200 with the full updated list of comments (security-incident-post-comments.md).
       return { status: 200, body: { '@odata.context': `${req.origin}/v1.0/$metadata#Collection(microsoft.graph.security.alertComment)`,
-        value: inc.comments.map((c) => ({ comment: c.comment, createdByDisplayName: c.createdBy, createdDateTime: isoStamp(c.created) })) } };
-    }
-    return undefined;
-  }
-
-  if (res === 'alerts_v2') {
-    if (method !== 'GET') return methodNotAllowed();
-    const f = forbidden(req, ALERT_READ); if (f) return f;
-    if (seg.length === 3) {
-      return list(req, {
-        items: store.alerts, model: includeUnknown ? ALERT_MODEL : KNOWN_ALERT_MODEL, sortable: [...Object.values(AL_FIELDS), AL_ID], defaultOrder: AL_DEFAULT_ORDER, idField: AL_ID,
-        maxTop: ALERT_MAX_TOP, defaultPage: ALERT_DEFAULT_PAGE, options: ['$filter', '$top', '$skip', '$count', '$orderby', '$select'],
-        context: 'security/alerts_v2', serialize: (a) => graphAlert(a, tenantId, includeUnknown),
-      });
-    }
-    if (seg.length === 4) {
-      const id = safeDecode(seg[3]);
-      const a = store.alertsById.get(id);
-      if (!a) return notFound(req, 'Alert', id);
-      return { status: 200, body: { '@odata.context': `${req.origin}/v1.0/$metadata#security/alerts_v2/$entity`, ...graphAlert(a, tenantId, includeUnknown) } };
+        value: inc.comments.map(graphComment) } };
     }
     return undefined;
   }

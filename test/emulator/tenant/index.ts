@@ -1,13 +1,15 @@
 // The tenant model: one incident store seeded deterministically, shown through the Graph v1.0 face and the
 // legacy Defender XDR face, and changed by the control API as a live tenant would change it.
 import type { HuntingEngine, SeedAlert, SeedEntities } from '../hunting/api';
-import type { FaceRequest, IncidentPatch, Tenant, TenantOptions } from './api';
+import type { AlertPatch, FaceRequest, IncidentPatch, Tenant, TenantOptions } from './api';
+import { type AlertChange, PATCH_CLASSIFICATION, PATCH_DETERMINATION, PATCH_STATUS, alertsFace, applyAlertChange, customDetailsIn } from './alerts';
 import { defenderFace } from './defender';
 import { type TenantState, graphFace } from './graph';
 import {
   type Incident, DETECTION_SOURCE, INCIDENT_STATUS, LEGACY_CLASSIFICATION, LEGACY_DETERMINATION, LEGACY_SEVERITY, LEGACY_STATUS, LIVE_CLASSIFICATION,
-  LIVE_DETERMINATION, LIVE_SEVERITY, SENTINEL, SERVICE_SOURCE, SEVERITY_RANK, type Stamp, Store, cmpStamp, parseStamp, stampOf,
+  LIVE_DETERMINATION, LIVE_SEVERITY, LIVE_STATUS, SERVICE_SOURCE, SEVERITY_RANK, type Stamp, Store, cascadeToAlerts, cmpStamp, parseStamp, stampOf,
 } from './model';
+import { SENTINEL } from './enums';
 import { Rng, makeAlert, seedStore, toSeedAlert } from './seed';
 import { graphAlert, graphIncident } from './shapes';
 
@@ -15,8 +17,6 @@ export * from './api';
 
 /** What the control API may set: every member but the sentinel (awaitingAction too: Defender Experts set it, never the API). */
 const CONTROL_STATUS = INCIDENT_STATUS.filter((v) => v !== SENTINEL);
-const LIVE_SERVICE_SOURCE = SERVICE_SOURCE.filter((v) => v !== SENTINEL);
-const LIVE_DETECTION_SOURCE = DETECTION_SOURCE.filter((v) => v !== SENTINEL);
 
 /** Matches a Graph value (any case) or its legacy PascalCase name; throws a readable error otherwise. */
 function enumIn(field: string, v: unknown, graph: readonly string[], legacy: Record<string, string>): string {
@@ -39,9 +39,13 @@ function strings(field: string, v: unknown): string[] {
   return [...(v as string[])];
 }
 
+/** The members a control change may name: not the sentinel itself. */
+const SOURCES_IN = SERVICE_SOURCE.filter((s) => s !== SENTINEL);
+const DETECTIONS_IN = DETECTION_SOURCE.filter((s) => s !== SENTINEL);
+
 export function createTenant(options: TenantOptions): Tenant {
   const store = new Store(options.tenantId);
-  const { entities } = seedStore(store, { seed: options.seed, incidents: options.incidents, now: options.now });
+  const { entities } = seedStore(store, { seed: options.seed, incidents: options.incidents, alerts: options.alerts, now: options.now });
   // Control changes draw from their own stream, so the seed does not depend on them and they replay alike.
   const controlRng = new Rng((options.seed ^ 0x5eed5eed) >>> 0);
   const ctx = { rng: controlRng, entities, tenantId: options.tenantId };
@@ -71,8 +75,8 @@ export function createTenant(options: TenantOptions): Tenant {
         systemTags: [], comments: [], alerts: [], redirectIncidentId: null, detectionSource: 'Microsoft Defender XDR',
       };
       const nAlerts = typeof input.alerts === 'number' ? Math.max(0, Math.min(20, Math.floor(input.alerts))) : 1;
-      const serviceSource = input.serviceSource === undefined ? undefined : enumIn('serviceSource', input.serviceSource, LIVE_SERVICE_SOURCE, {});
-      const detectionSource = input.detectionSource === undefined ? undefined : enumIn('detectionSource', input.detectionSource, LIVE_DETECTION_SOURCE, {});
+      const serviceSource = input.serviceSource === undefined ? undefined : enumIn('serviceSource', input.serviceSource, SOURCES_IN, {});
+      const detectionSource = input.detectionSource === undefined ? undefined : enumIn('detectionSource', input.detectionSource, DETECTIONS_IN, {});
       for (let k = 0; k < nAlerts; k++) {
         const alert = makeAlert(ctx, inc, { ms: created.ms + k * 1000, sub: 0 }, { serviceSource, detectionSource, severity: k === 0 && inc.severity !== 'unknown' ? inc.severity : undefined });
         // an alert of an incident that happens now was not updated in the future: seeded history may run up to an
@@ -113,12 +117,7 @@ export function createTenant(options: TenantOptions): Tenant {
       const last = stampIn('lastUpdateDateTime', patch.lastUpdateDateTime, stampOf(now));
       Object.assign(inc, next);
       inc.lastUpdate = last;
-      for (const a of inc.alerts) {
-        if (next.classification) a.classification = next.classification;
-        if (next.determination) a.determination = next.determination;
-        if (next.assignedTo !== undefined) a.assignedTo = next.assignedTo;
-        if (next.status === 'resolved' && a.status !== 'resolved') { a.status = 'resolved'; a.resolved = last; a.lastUpdate = last; }
-      }
+      cascadeToAlerts(inc, next, last);
       return graphIncident(inc, options.tenantId, true, true);
     },
 
@@ -130,9 +129,9 @@ export function createTenant(options: TenantOptions): Tenant {
         title: typeof input.title === 'string' ? input.title : undefined,
         category: typeof input.category === 'string' ? input.category : undefined,
         severity: input.severity === undefined ? undefined : enumIn('severity', input.severity, LIVE_SEVERITY.slice(1), LEGACY_SEVERITY),
-        serviceSource: input.serviceSource === undefined ? undefined : enumIn('serviceSource', input.serviceSource, LIVE_SERVICE_SOURCE, {}),
-        detectionSource: input.detectionSource === undefined ? undefined : enumIn('detectionSource', input.detectionSource, LIVE_DETECTION_SOURCE, {}),
-        status: input.status === undefined ? undefined : enumIn('status', input.status, ['new', 'inProgress', 'resolved'], {}),
+        serviceSource: input.serviceSource === undefined ? undefined : enumIn('serviceSource', input.serviceSource, SOURCES_IN, {}),
+        detectionSource: input.detectionSource === undefined ? undefined : enumIn('detectionSource', input.detectionSource, DETECTIONS_IN, {}),
+        status: input.status === undefined ? undefined : enumIn('status', input.status, PATCH_STATUS, {}),
       });
       inc.alerts.push(a);
       store.indexAlert(a);
@@ -141,11 +140,49 @@ export function createTenant(options: TenantOptions): Tenant {
       return graphAlert(a, options.tenantId, true);
     },
 
+    updateAlert(id: string, patch: AlertPatch, now: Date) {
+      const a = store.alertsById.get(id);
+      if (!a) return undefined;
+      const change: AlertChange = {};
+      if (patch.status !== undefined) change.status = enumIn('status', patch.status, PATCH_STATUS, {});
+      if (patch.severity !== undefined) change.severity = enumIn('severity', patch.severity, LIVE_SEVERITY.slice(1), LEGACY_SEVERITY);
+      if (patch.classification !== undefined) change.classification = enumIn('classification', patch.classification, PATCH_CLASSIFICATION, LEGACY_CLASSIFICATION);
+      if (patch.determination !== undefined) change.determination = enumIn('determination', patch.determination, PATCH_DETERMINATION, LEGACY_DETERMINATION);
+      if (patch.serviceSource !== undefined) change.serviceSource = enumIn('serviceSource', patch.serviceSource, SOURCES_IN, {});
+      if (patch.detectionSource !== undefined) change.detectionSource = enumIn('detectionSource', patch.detectionSource, DETECTIONS_IN, {});
+      if (patch.title !== undefined) {
+        if (typeof patch.title !== 'string') throw new Error('Invalid title: expected a string.');
+        change.title = patch.title;
+      }
+      if (patch.assignedTo !== undefined) {
+        if (patch.assignedTo !== null && typeof patch.assignedTo !== 'string') throw new Error('Invalid assignedTo: expected a string or null.');
+        change.assignedTo = patch.assignedTo;
+      }
+      if (patch.customDetails !== undefined) {
+        const d = customDetailsIn(patch.customDetails);
+        if (!d) throw new Error('Invalid customDetails: expected an object of strings (null removes a key).');
+        change.customDetails = d;
+      }
+      if (patch.comment !== undefined && typeof patch.comment !== 'string') throw new Error('Invalid comment: expected a string.');
+      const last = stampIn('lastUpdateDateTime', patch.lastUpdateDateTime, stampOf(now));
+      applyAlertChange(store, a, change, last);
+      if (typeof patch.comment === 'string') a.comments.push({ comment: patch.comment, createdBy: 'Emulator control', created: last });
+      const inc = store.byId.get(a.incidentId);
+      if (inc) raiseSeverity(inc);
+      return graphAlert(a, options.tenantId);
+    },
+
+    alert(id: string) {
+      const a = store.alertsById.get(id);
+      return a ? graphAlert(a, options.tenantId) : undefined;
+    },
+
     incidentCount() { return store.incidents.length; },
+    alertCount() { return store.alerts.length; },
   };
 
   return {
-    graph: (req: FaceRequest) => graphFace(state, req),
+    graph: (req: FaceRequest) => alertsFace(state, req) ?? graphFace(state, req),
     defender: (req: FaceRequest) => defenderFace(state, req),
     seedEntities: (): SeedEntities => entities,
     seedAlerts: (): SeedAlert[] => store.alerts.map(toSeedAlert),

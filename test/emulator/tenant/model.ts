@@ -2,6 +2,7 @@
 // shown through two faces (Graph v1.0 and the legacy Defender XDR API). Values are stored with the
 // Graph v1.0 metadata names (camelCase); the legacy face maps them on output and input.
 import type { SeedEntities } from '../hunting/api';
+import { SENTINEL, visibleMember } from './enums';
 
 export type Device = SeedEntities['devices'][number];
 export type User = SeedEntities['users'][number];
@@ -59,8 +60,7 @@ export const ALERT_STATUS = ['unknown', 'new', 'inProgress', 'resolved', 'unknow
 export const SERVICE_SOURCE = ['unknown', 'microsoftDefenderForEndpoint', 'microsoftDefenderForIdentity', 'microsoftDefenderForCloudApps',
   'microsoftDefenderForOffice365', 'microsoft365Defender', 'azureAdIdentityProtection', 'microsoftAppGovernance',
   'dataLossPrevention', 'unknownFutureValue', 'microsoftDefenderForCloud'] as const;
-
-/** Graph v1.0 detectionSource (api-reference/v1.0/resources/security-alert.md, "detectionSource values"). */
+/** detectionSource (resources/security-alert.md): the members after unknownFutureValue need `Prefer: include-unknown-enum-members`. */
 export const DETECTION_SOURCE = ['unknown', 'microsoftDefenderForEndpoint', 'antivirus', 'smartScreen', 'customTi', 'microsoftDefenderForOffice365',
   'automatedInvestigation', 'microsoftThreatExperts', 'customDetection', 'microsoftDefenderForIdentity', 'cloudAppSecurity', 'microsoft365Defender',
   'azureAdIdentityProtection', 'manual', 'microsoftDataLossPrevention', 'appGovernancePolicy', 'appGovernanceDetection', 'unknownFutureValue',
@@ -69,26 +69,17 @@ export const DETECTION_SOURCE = ['unknown', 'microsoftDefenderForEndpoint', 'ant
   'microsoftDefenderForKeyVault', 'microsoftDefenderForResourceManager', 'microsoftDefenderForApiManagement'] as const;
 
 /**
- * Evolvable enums (microsoft/api-guidelines graph/patterns/evolvable-enums.md; security-incident.md "incidentStatus
- * values", security-alert.md serviceSource/detectionSource): Graph replaces every member after the
- * `unknownFutureValue` sentinel by `unknownFutureValue` unless the request sends `Prefer: include-unknown-enum-members`,
- * and then answers `Preference-Applied: include-unknown-enum-members`. Without the header a $filter naming such a member
- * is a 400, and `eq 'unknownFutureValue'` matches the hidden members.
+ * Evolvable enums (enums.ts): Graph replaces every member after the `unknownFutureValue` sentinel by
+ * `unknownFutureValue` unless the request sends `Prefer: include-unknown-enum-members`.
  */
-export const SENTINEL = 'unknownFutureValue';
-export const PREFER_UNKNOWN = 'include-unknown-enum-members';
+export { SENTINEL };
 /** The members of `members` that come after the sentinel. */
 export function evolvedMembers(members: readonly string[]): string[] {
   const at = members.indexOf(SENTINEL);
   return at < 0 ? [] : members.slice(at + 1);
 }
 /** `value` as Graph writes it: a member after the sentinel becomes the sentinel unless the caller opted in. */
-export function shownMember(value: string, members: readonly string[], includeUnknown: boolean): string {
-  if (includeUnknown) return value;
-  const at = members.indexOf(SENTINEL);
-  const i = members.indexOf(value);
-  return at >= 0 && i > at ? SENTINEL : value;
-}
+export const shownMember = visibleMember;
 
 /** The values a seeded or updated incident takes (unknownFutureValue/awaitingAction are never returned without `Prefer: include-unknown-enum-members`). */
 export const LIVE_STATUS = ['active', 'inProgress', 'resolved', 'redirected'];
@@ -178,6 +169,10 @@ export interface Alert {
   investigationId: number | null; investigationState: string;
   created: Stamp; lastUpdate: Stamp; resolved: Stamp | null; firstActivity: Stamp; lastActivity: Stamp;
   evidence: Evidence[];
+  /** the alert's own comments (not its incident's) */
+  comments: Comment[];
+  /** "User defined custom fields with string values" (security-alert-update.md) */
+  customDetails: Record<string, string>;
 }
 
 export interface Incident {
@@ -211,3 +206,19 @@ export class Store {
 }
 
 export const SEVERITY_RANK: Record<string, number> = { unknown: 0, informational: 1, low: 2, medium: 3, high: 4 };
+
+/**
+ * What a change of an incident does to its alerts (the same objects the alerts face shows): they take its
+ * classification, determination and owner, and resolving the incident resolves them. An alert that changes gets
+ * lastUpdateDateTime `at`, so a client following alerts by lastUpdateDateTime sees the change.
+ */
+export function cascadeToAlerts(inc: Incident, next: Partial<Pick<Incident, 'classification' | 'determination' | 'assignedTo' | 'status'>>, at: Stamp): void {
+  for (const a of inc.alerts) {
+    let changed = false;
+    if (next.classification !== undefined && a.classification !== next.classification) { a.classification = next.classification; changed = true; }
+    if (next.determination !== undefined && a.determination !== next.determination) { a.determination = next.determination; changed = true; }
+    if ('assignedTo' in next && a.assignedTo !== (next.assignedTo ?? null)) { a.assignedTo = next.assignedTo ?? null; changed = true; }
+    if (next.status === 'resolved' && a.status !== 'resolved') { a.status = 'resolved'; a.resolved = at; changed = true; }
+    if (changed) a.lastUpdate = at;
+  }
+}

@@ -1,5 +1,5 @@
 // Deterministic seed data: entities, incidents, alerts and evidence from one number (mulberry32).
-// Everything depends only on (seed, incidents, tenantId, now), so two tenants built alike are equal.
+// Everything depends only on (seed, incidents, alerts, tenantId, now), so two tenants built alike are equal.
 import type { SeedAlert, SeedEntities } from '../hunting/api';
 import { mulberry32 } from '../hunting/seed';
 import {
@@ -110,6 +110,13 @@ const TITLES: Record<string, string[]> = {
   microsoftDefenderForCloudApps: ['Impossible travel activity', 'Mass download by a single user'],
   azureAdIdentityProtection: ['Atypical travel', 'Unfamiliar sign-in properties', 'Anonymous IP address'],
   microsoft365Defender: ['Suspicious activity from a compromised account', 'Possible BEC fraud attempt'],
+  microsoftDefenderForCloud: ['Suspicious process executed [seen multiple times]', 'Access from a suspicious IP address to a storage account',
+    'Unusual access to a key vault from a suspicious IP', 'Digital currency mining related behavior detected'],
+};
+/** Defender for Cloud: its serviceSource and detection sources come after unknownFutureValue (hidden without `Prefer`). */
+const CLOUD_SOURCE: { src: string; det: string[]; kinds: Array<Evidence['kind']> } = {
+  src: 'microsoftDefenderForCloud', det: ['microsoftDefenderForServers', 'microsoftDefenderForStorage', 'microsoftDefenderForKeyVault', 'microsoftDefenderForCloud'],
+  kinds: ['device', 'ip', 'user'],
 };
 
 function makeEvidence(ctx: Ctx, kind: Evidence['kind'], created: Stamp, dev: Device, user: User, malicious: boolean): Evidence {
@@ -143,16 +150,16 @@ function makeEvidence(ctx: Ctx, kind: Evidence['kind'], created: Stamp, dev: Dev
 
 export interface AlertInput { title?: string; severity?: string; category?: string; serviceSource?: string; detectionSource?: string; created?: Stamp; status?: string }
 
-/** A service source the seed does not draw from (Defender for Cloud), given through the control API: a generic alert. */
-const OTHER_SOURCE = (src: string): (typeof SOURCES)[number] => ({ src, det: [src === 'microsoftDefenderForCloud' ? 'microsoftDefenderForCloud' : 'unknown'], kinds: ['device', 'ip', 'user'] });
+/** A service source the seed does not draw from, given through the control API: a generic alert. */
+const OTHER_SOURCE = (src: string): (typeof SOURCES)[number] => ({ src, det: ['unknown'], kinds: ['device', 'ip', 'user'] });
 
-/** A pick from `a` (drawn even when `given` is used, so that giving one does not shift what the generator draws next). */
-const pickOr = <T>(rng: Rng, a: readonly T[], given: T | undefined): T => { const picked = rng.pick(a); return given ?? picked; };
+/** `given` when there is one; `drawn` is drawn either way, so the random stream does not depend on the input. */
+const orDrawn = <T>(given: T | undefined, drawn: T): T => given ?? drawn;
 
 /** One alert of `inc`, created at `created` (or inside the incident's life), consistent with the incident's state. */
 export function makeAlert(ctx: Ctx, inc: Incident, created: Stamp, input: AlertInput = {}): Alert {
   const { rng, entities } = ctx;
-  const source = SOURCES.find((s) => s.src === input.serviceSource) ?? (input.serviceSource !== undefined ? OTHER_SOURCE(input.serviceSource) : rng.pick(SOURCES));
+  const source = SOURCES.find((s) => s.src === input.serviceSource) ?? (input.serviceSource === CLOUD_SOURCE.src ? CLOUD_SOURCE : input.serviceSource !== undefined ? OTHER_SOURCE(input.serviceSource) : rng.pick(SOURCES));
   const severity = input.severity ?? (inc.severity === 'unknown' ? rng.pick(['informational', 'low']) : rng.pick(LIVE_SEVERITY.slice(1).filter((s) => SEVERITY_RANK[s] <= SEVERITY_RANK[inc.severity])));
   const dev = rng.pick(entities.devices), user = rng.pick(entities.users);
   const kinds = [...new Set([source.kinds[0], ...rng.subset(source.kinds, 3)])];
@@ -164,7 +171,7 @@ export function makeAlert(ctx: Ctx, inc: Incident, created: Stamp, input: AlertI
   return {
     id, incidentId: inc.id, status, severity,
     classification: inc.classification, determination: inc.determination,
-    serviceSource: source.src, detectionSource: pickOr(rng, source.det, input.detectionSource), detectorId: rng.uuid(),
+    serviceSource: input.serviceSource ?? source.src, detectionSource: orDrawn(input.detectionSource, rng.pick(source.det)), detectorId: rng.uuid(),
     title: input.title ?? rng.pick(TITLES[source.src] ?? ['Suspicious activity in a cloud resource']), description: 'A suspicious activity was observed. Attackers often use it to gain or keep access.',
     category: input.category ?? rng.pick(CATEGORIES), recommendedActions: 'Collect artifacts and determine scope.\nReview the device timeline.',
     assignedTo: inc.assignedTo, mitreTechniques: rng.subset(TECHNIQUES, 2), threatFamilyName: rng.chance(0.3) ? rng.pick(['Qakbot', 'Emotet', 'Cobalt Strike', 'LockBit']) : null,
@@ -173,13 +180,70 @@ export function makeAlert(ctx: Ctx, inc: Incident, created: Stamp, input: AlertI
     created, lastUpdate: last, resolved: status === 'resolved' ? last : null,
     firstActivity: { ms: created.ms - rng.int(60, 7200) * 1000, sub: 0 }, lastActivity: { ms: created.ms - rng.int(0, 59) * 1000, sub: 0 },
     evidence: kinds.map((k) => makeEvidence(ctx, k, created, dev, user, malicious)),
+    comments: [], customDetails: {},
   };
+}
+
+/** Per-incident alert counts summing to `total` (each at least 1): drawn as 1 to 4, then evened out. */
+function planAlerts(rng: Rng, n: number, total: number): number[] {
+  if (!Number.isSafeInteger(total) || total < n || (n === 0 && total > 0)) {
+    throw new Error(`Cannot seed ${total} alerts over ${n} incidents: every incident has at least one alert.`);
+  }
+  const counts = Array.from({ length: n }, () => rng.int(1, 4));
+  let sum = counts.reduce((x, y) => x + y, 0);
+  for (let i = n - 1; sum > total; i = (i + n - 1) % n) if (counts[i] > 1) { counts[i]--; sum--; }
+  for (let i = 0; sum < total; i = (i + 1) % n) { counts[i]++; sum++; }
+  return counts;
+}
+
+const ALERT_COMMENTS = ['Triaged: "expected" admin tool?', 'Isolated the device – pending review', 'Benign: pen test by Müller', "User wasn't travelling"];
+
+/**
+ * What the alerts carry beyond what their incident implies, drawn from a stream of their own (so the incidents, their
+ * alerts' other fields and the hunting rows stay as they were): Defender for Cloud alerts, whose serviceSource and
+ * detectionSource are members after unknownFutureValue; comments; customDetails; a burst of alerts sharing one
+ * lastUpdateDateTime to the 100 ns; and no alert updated after the service clock's now.
+ */
+function decorateAlerts(store: Store, seed: number, now: number): void {
+  const rng = new Rng((seed ^ 0x41e27c0d) >>> 0);
+  const alerts = store.alerts;
+  for (const a of alerts) {
+    if (a.lastUpdate.ms >= now) a.lastUpdate = { ms: now - 1, sub: 0 };
+    if (a.resolved && cmpStamp(a.resolved, a.lastUpdate) > 0) a.resolved = a.lastUpdate;
+  }
+  for (let i = 0; i < alerts.length; i++) {
+    const a = alerts[i];
+    if (i === 1 || rng.chance(0.04)) {
+      a.serviceSource = CLOUD_SOURCE.src; a.detectionSource = rng.pick(CLOUD_SOURCE.det); a.title = rng.pick(TITLES[CLOUD_SOURCE.src]); a.investigationId = null;
+    }
+    if (i === 2 || a.detectionSource === 'customDetection') {
+      a.customDetails = { DeviceCount: String(rng.int(1, 40)), RuleName: rng.pick(['Rare process on server', "Encoded PowerShell – 'download cradle'"]) };
+    }
+  }
+  if (alerts.length >= 8) {
+    // updated later (say, classified) at one moment; an incident is never older than its alerts
+    const shared: Stamp = { ms: now - 3 * DAY + 4321, sub: rng.int(0, 9999) };
+    const siblings = alerts.filter((a) => cmpStamp(a.lastUpdate, shared) < 0 && cmpStamp(store.byId.get(a.incidentId)?.lastUpdate ?? a.lastUpdate, shared) >= 0).slice(-4);
+    for (const a of siblings) a.lastUpdate = { ...shared };
+  }
+  for (let i = 0; i < alerts.length; i++) {
+    const a = alerts[i];
+    if (i !== 0 && !rng.chance(0.25)) continue;
+    const n = rng.int(1, 2);
+    for (let c = 0; c < n; c++) {
+      let at: Stamp = { ms: a.created.ms + Math.floor(rng.next() * (a.lastUpdate.ms - a.created.ms + 1)), sub: rng.int(0, 9999) };
+      if (cmpStamp(at, a.created) < 0) at = a.created;
+      if (cmpStamp(at, a.lastUpdate) > 0) at = a.lastUpdate;
+      a.comments.push({ comment: rng.pick(ALERT_COMMENTS), createdBy: rng.pick(['secop2@contoso.com', 'Automation (playbook)']), created: at });
+    }
+    a.comments.sort((x, y) => cmpStamp(x.created, y.created));
+  }
 }
 
 /** (classification, determination) pairs: unknown/unknown plus every mapped pair, so every v1.0 value occurs. */
 export const PAIRS: Array<[string, string]> = Object.entries(DETERMINATIONS_BY_CLASSIFICATION).flatMap(([c, ds]) => ds.map((d): [string, string] => [c, d]));
 
-export function seedStore(store: Store, opts: { seed: number; incidents: number; now: Date }): { entities: SeedEntities; rng: Rng } {
+export function seedStore(store: Store, opts: { seed: number; incidents: number; alerts?: number; now: Date }): { entities: SeedEntities; rng: Rng } {
   const rng = new Rng(opts.seed);
   const entities = makeEntities(rng, opts.incidents);
   const ctx: Ctx = { rng, entities, tenantId: store.tenantId };
@@ -190,6 +254,7 @@ export function seedStore(store: Store, opts: { seed: number; incidents: number;
   const times: number[] = [];
   for (let i = 0; i < n; i++) times.push(start + rng.next() * (29.5 * DAY));
   times.sort((a, b) => a - b);
+  const plan = opts.alerts === undefined ? undefined : planAlerts(rng, n, opts.alerts);
   let id = 2_000_000 + (opts.seed % 900_000 + 900_000) % 900_000 + 1; // "2972395"-like
   for (let i = 0; i < n; i++) {
     id += rng.int(1, 3);
@@ -208,7 +273,7 @@ export function seedStore(store: Store, opts: { seed: number; incidents: number;
       customTags: i === 1 ? ['Demo', "Don't close"] : rng.subset(TAGS, 2), systemTags: rng.chance(0.1) ? ['Defender Experts'] : [],
       comments: [], alerts: [], redirectIncidentId: null, detectionSource: 'Microsoft Defender XDR',
     };
-    const nAlerts = rng.int(1, 4);
+    const nAlerts = plan ? plan[i] : rng.int(1, 4);
     let t = created.ms;
     for (let k = 0; k < nAlerts; k++) {
       const at: Stamp = k === 0 ? created : { ms: t, sub: rng.int(0, 9999) };
@@ -250,6 +315,7 @@ export function seedStore(store: Store, opts: { seed: number; incidents: number;
     if (target === inc) target = live[(live.indexOf(target) + 1) % live.length];
     inc.redirectIncidentId = target.id;
   }
+  decorateAlerts(store, opts.seed, now);
   return { entities, rng };
 }
 
@@ -258,11 +324,14 @@ const HUNT_SOURCE: Record<string, string> = {
   microsoftDefenderForEndpoint: 'Microsoft Defender for Endpoint', microsoftDefenderForOffice365: 'Microsoft Defender for Office 365',
   microsoftDefenderForIdentity: 'Microsoft Defender for Identity', microsoftDefenderForCloudApps: 'Microsoft Defender for Cloud Apps',
   azureAdIdentityProtection: 'AAD Identity Protection', microsoft365Defender: 'Microsoft Defender XDR',
+  microsoftDefenderForCloud: 'Microsoft Defender for Cloud',
 };
 const HUNT_DETECTION: Record<string, string> = {
   antivirus: 'Antivirus', microsoftDefenderForEndpoint: 'EDR', customDetection: 'Custom detection', microsoftDefenderForOffice365: 'Microsoft Defender for Office 365',
   microsoftDefenderForIdentity: 'Microsoft Defender for Identity', cloudAppSecurity: 'Microsoft Defender for Cloud Apps',
   azureAdIdentityProtection: 'AAD Identity Protection', microsoft365Defender: 'Microsoft Defender XDR', automatedInvestigation: 'Automated investigation',
+  microsoftDefenderForCloud: 'Microsoft Defender for Cloud', microsoftDefenderForServers: 'Microsoft Defender for Servers',
+  microsoftDefenderForStorage: 'Microsoft Defender for Storage', microsoftDefenderForKeyVault: 'Microsoft Defender for Key Vault',
 };
 const HUNT_SEVERITY: Record<string, string> = { unknown: 'Informational', informational: 'Informational', low: 'Low', medium: 'Medium', high: 'High' };
 

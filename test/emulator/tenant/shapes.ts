@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FaceRequest, FaceResponse } from './api';
 import {
-  type Alert, type Evidence, type Incident, DETECTION_SOURCE, INCIDENT_STATUS, LEGACY_ALERT_STATUS, LEGACY_CLASSIFICATION, LEGACY_DETECTION_SOURCE,
+  type Alert, type Comment, type Evidence, type Incident, DETECTION_SOURCE, INCIDENT_STATUS, LEGACY_ALERT_STATUS, LEGACY_CLASSIFICATION, LEGACY_DETECTION_SOURCE,
   LEGACY_DETERMINATION, LEGACY_SERVICE_SOURCE, LEGACY_SEVERITY, LEGACY_STATUS, SERVICE_SOURCE, isoStamp, shownMember,
 } from './model';
 
@@ -34,13 +34,18 @@ export function graphIncident(inc: Incident, tenantId: string, expandAlerts: boo
     customTags: [...inc.customTags],
     systemTags: [...inc.systemTags],
     description: inc.description,
-    // alertComment: comment, createdByDisplayName, createdDateTime (resources/security-alertcomment.md)
-    comments: inc.comments.map((c) => ({ comment: c.comment, createdByDisplayName: c.createdBy, createdDateTime: isoStamp(c.created) })),
+    comments: inc.comments.map(graphComment),
   };
   if (expandAlerts) out.alerts = inc.alerts.map((a) => graphAlert(a, tenantId, includeUnknown));
   return out;
 }
 
+/** alertComment: comment, createdByDisplayName, createdDateTime (resources/security-alertcomment.md) */
+export function graphComment(c: Comment): Json {
+  return { comment: c.comment, createdByDisplayName: c.createdBy, createdDateTime: isoStamp(c.created) };
+}
+
+/** The alert in Graph's shape; without `includeUnknown` its evolvable enum members after the sentinel read as unknownFutureValue. */
 export function graphAlert(a: Alert, tenantId: string, includeUnknown = false): Json {
   return {
     '@odata.type': '#microsoft.graph.security.alert',
@@ -57,7 +62,8 @@ export function graphAlert(a: Alert, tenantId: string, includeUnknown = false): 
     createdDateTime: isoStamp(a.created), lastUpdateDateTime: isoStamp(a.lastUpdate),
     resolvedDateTime: a.resolved ? isoStamp(a.resolved) : null,
     firstActivityDateTime: isoStamp(a.firstActivity), lastActivityDateTime: isoStamp(a.lastActivity),
-    comments: [], systemTags: [],
+    comments: a.comments.map(graphComment), systemTags: [],
+    customDetails: { ...a.customDetails },
     evidence: a.evidence.map(graphEvidence),
   };
 }

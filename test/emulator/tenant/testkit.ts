@@ -7,7 +7,7 @@ export const NOW = new Date('2025-06-01T12:00:00.000Z');
 export const TENANT_ID = 'b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c';
 export const ORIGIN = 'https://127.0.0.1:8443';
 
-export const GRAPH_RW = ['SecurityIncident.ReadWrite.All', 'SecurityAlert.Read.All', 'ThreatHunting.Read.All'];
+export const GRAPH_RW = ['SecurityIncident.ReadWrite.All', 'SecurityAlert.ReadWrite.All', 'ThreatHunting.Read.All'];
 export const GRAPH_RO = ['SecurityIncident.Read.All'];
 export const LEGACY_RW = ['Incident.ReadWrite.All', 'AdvancedHunting.Read.All'];
 export const LEGACY_RO = ['Incident.Read.All'];

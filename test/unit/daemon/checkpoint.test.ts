@@ -36,7 +36,7 @@ describe('daemon checkpoint', () => {
   it('refuses states it never writes: {}, from or high in the future, high before from, versions before from', () => {
     const now = new Date('2025-06-01T12:00:00Z');
     const c = advance(initialCheckpoint('lastUpdateDateTime', new Date('2025-06-01T00:00:00Z')), [{ id: '7', at: at('2025-06-01T11:00:00.1234567Z') }], at('2025-06-01T11:00:00.1234567Z'));
-    expect(parseCheckpoint(JSON.parse(JSON.stringify(c)), 'state', now)).to.deep.equal(c);
+    expect(parseCheckpoint(JSON.parse(JSON.stringify(c)), 'state', undefined, now)).to.deep.equal(c);
     const future = stampOfDate(new Date(now.getTime() + MAX_CLOCK_SKEW_MS + 1000));
     const cases: Array<[unknown, RegExp]> = [
       [{}, /\(an empty object\)/],
@@ -46,12 +46,12 @@ describe('daemon checkpoint', () => {
       [{ ...c, seen: { [at('2025-06-01T09:00:00Z')]: ['7'] } }, /\(seen remembers 2025-06-01T09:00:00\.0000000Z, before from\)/],
     ];
     for (const [bad, why] of cases) {
-      const msg = syncActionErrorOf('INVALID_INPUT', () => parseCheckpoint(bad, 'state', now));
+      const msg = syncActionErrorOf('INVALID_INPUT', () => parseCheckpoint(bad, 'state', undefined, now));
       expect(msg, JSON.stringify(bad)).to.match(/^Parameter 'state' is not a checkpoint of this daemon /).and.to.match(why);
     }
     // a little ahead of this clock (Microsoft's clock is not this one) is taken
     const ahead = stampOfDate(new Date(now.getTime() + 60_000));
-    expect(parseCheckpoint({ ...c, high: ahead }, 'state', now).high).to.equal(ahead);
+    expect(parseCheckpoint({ ...c, high: ahead }, 'state', undefined, now).high).to.equal(ahead);
   });
 
   it('never writes high before from, even when an answer held a timestamp older than where reading started', () => {
@@ -59,7 +59,7 @@ describe('daemon checkpoint', () => {
     const old = at('2025-06-01T09:00:00Z');
     const c1 = advance(c0, [], old);
     expect(c1.high! >= c1.from).to.equal(true);
-    expect(parseCheckpoint(JSON.parse(JSON.stringify(c1)), 'state', new Date('2025-06-01T12:00:00Z'))).to.deep.equal(c1);
+    expect(parseCheckpoint(JSON.parse(JSON.stringify(c1)), 'state', undefined, new Date('2025-06-01T12:00:00Z'))).to.deep.equal(c1);
   });
 
   it('trails the newest timestamp by the overlap and remembers only the versions since then', () => {
@@ -75,6 +75,18 @@ describe('daemon checkpoint', () => {
     // from never goes back
     const c2 = advance(c1, [], at('2025-06-01T11:00:00Z'));
     expect(c2.from).to.equal(c1.from);
+  });
+
+  it('a version stamped in the future never moves the next read past the overlap before now, and is remembered', () => {
+    const now = Date.parse('2025-06-01T12:00:00Z');
+    const future = at('2025-06-01T12:40:00Z');
+    const c = advance(initialCheckpoint('lastUpdateDateTime', new Date(now - 600_000)), [{ id: '9', at: future }], future, undefined, now);
+    expect(c.high).to.equal(future);
+    expect(c.from).to.equal(stampOfDate(new Date(now - OVERLAP_MS)));
+    expect(c.seen).to.deep.equal({ [future]: ['9'] });
+    // a later run, still before it: the read follows the clock; once the clock has passed it, reading trails it as usual
+    expect(advance(c, [], null, undefined, now + 5 * 60_000).from).to.equal(stampOfDate(new Date(now + 5 * 60_000 - OVERLAP_MS)));
+    expect(advance(c, [], null, undefined, Date.parse('2025-06-01T13:00:00Z')).from).to.equal(stampOfDate(new Date(floorMs(future).getTime() - OVERLAP_MS)));
   });
 
   it('stays within its size budget under a burst, forgetting whole timestamps from the oldest, never the newest', () => {

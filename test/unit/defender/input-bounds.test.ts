@@ -20,6 +20,7 @@ function fakeApi(flavor: 'graph' | 'defender', apiUrl: string): DefenderApi & { 
     flavor,
     apiUrl,
     name: flavor === 'graph' ? 'Microsoft Graph' : 'the Defender XDR API',
+    surface: { id: flavor, name: flavor === 'graph' ? 'Microsoft Graph' : 'the Defender XDR API', root: apiUrl, scope: `${apiUrl}/.default`, permissions: {} },
     sent,
     tokens: {} as DefenderApi['tokens'],
     async call(call: { path: string }): Promise<unknown> {

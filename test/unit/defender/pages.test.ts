@@ -17,6 +17,7 @@ function scripted(answer: (call: ApiCall, n: number) => unknown, flavor: 'graph'
     flavor,
     apiUrl: ROOT,
     name: flavor === 'graph' ? 'Microsoft Graph' : 'the Defender XDR API',
+    surface: { id: flavor, name: flavor === 'graph' ? 'Microsoft Graph' : 'the Defender XDR API', root: ROOT, scope: `${ROOT}/.default`, permissions: {} },
     tokens: { scope: `${ROOT}/.default`, getToken: async () => 'token', renew: async () => 'token' },
     async call(call) {
       calls.push(call);
@@ -121,7 +122,7 @@ describe('the daemon reader on a service that does not page forward (lib/daemon/
 
   async function readAll(api: DefenderApi): Promise<string[]> {
     const ids: string[] = [];
-    for await (const batch of incidentReader(api, config, quiet, options).batches(FROM)) for (const v of batch) ids.push(`${v.incident.id}@${v.at}`);
+    for await (const batch of incidentReader(api, config, quiet, options).batches(FROM)) for (const v of batch) ids.push(`${v.item.id}@${v.at}`);
     return ids;
   }
 

@@ -168,6 +168,35 @@ describe('test support: loopback CONNECT proxy', function () {
     expect(proxy.connects.map((c) => [c.authorized, c.status])).to.deep.equal([[false, 407], [true, 502]]);
   });
 
+  it('tunnels the names of its host map to their loopback port, never resolving them, and still refuses the rest', async function () {
+    const proxy = await open({ hosts: { 'graph.microsoft.com:443': em.port } });
+    const connectSpy = sinon.spy(net, 'connect');
+    const answer = await connectThrough(proxy.url, 'graph.microsoft.com:443');
+    expect(answer.status).to.equal(200);
+    // TLS inside the tunnel under Microsoft's name: the emulator's certificate carries it
+    const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = https.request({
+        host: '127.0.0.1', port: em.port, headers: { host: 'graph.microsoft.com' }, path: '/_emulator/health', method: 'GET', agent: false, ca: em.caPem,
+        createConnection: () => tls.connect({ socket: answer.socket, ca: em.caPem, servername: 'graph.microsoft.com' }),
+      }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    answer.socket.destroy();
+    expect(r.status).to.equal(200);
+    const hosts = connectSpy.getCalls().map((c) => (typeof c.args[0] === 'object' && c.args[0] !== null ? (c.args[0] as { host?: unknown }).host : c.args[1]));
+    expect(hosts.filter((h) => h !== '127.0.0.1' && h !== undefined), 'only loopback connections').to.deep.equal([]);
+    for (const target of ['graph.microsoft.com:8443', 'login.microsoftonline.com:443', 'graph.microsoft.us:443']) {
+      const refused = await connectThrough(proxy.url, target);
+      refused.socket.destroy();
+      expect(refused.status, target).to.equal(403);
+    }
+  });
+
   it('refuses a plain-HTTP forward to a non-loopback host with 403 and records it', async function () {
     const proxy = await open();
     const status = await new Promise<number>((resolve, reject) => {
