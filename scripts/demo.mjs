@@ -95,10 +95,10 @@ async function main() {
     },
     { title: 'Add Comment To Incident', action: 'add-comment-to-incident', env: em.env, params: () => [`incident_id=${remember.id}`, "comment=Contained by the demo playbook; user's laptop isolated."], expect: 0 },
     {
-      title: 'Search Alerts: the newest new or in-progress high-severity alerts from Defender for Endpoint, with their evidence (alerts are on Microsoft Graph whatever the configured API)',
+      title: 'Search Alerts: the newest new, not yet classified high- or medium-severity alerts from Defender for Endpoint, with their evidence (alerts are on Microsoft Graph whatever the configured API)',
       action: 'search-alerts',
       env: em.env,
-      params: ['status=New, In Progress', 'severity=High, Medium', 'service_source=Microsoft Defender for Endpoint', 'include_evidence=true', 'max_results=3'],
+      params: ['status=New', 'classification=Unknown', 'severity=High, Medium', 'service_source=Microsoft Defender for Endpoint', 'include_evidence=true', 'max_results=3'],
       expect: 0,
       after: (r) => (remember.alertId = r.json_result.alerts[0]?.id),
     },

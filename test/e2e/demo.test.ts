@@ -24,7 +24,7 @@ describe('npm run demo', function () {
     expect(stdout).to.match(/error code INVALID_INPUT/);
     expect(stdout).to.include('token requests to Entra ID during this step: 0');
     expect(stdout).to.match(/error code PERMISSION/);
-    expect(stdout).to.match(/Alert \S+ updated: status In Progress, .*determination Malware, assigned to soc-analyst@contoso\.com, custom detail ticket\./);
+    expect(stdout).to.match(/Alert \S+ updated: status In Progress, classification True Positive, determination Malware, assigned to soc-analyst@contoso\.com, custom detail ticket\./);
     expect(stdout).to.match(/Alert \S+ already is as asked .*nothing had to change, and nothing was sent\./);
     expect(stdout).to.match(/Comment added to alert \S+ \(\d+ comments? now\)\./);
     expect(stdout).to.match(/Handed over \d+ alert versions?, oldest first\./);
