@@ -2,7 +2,7 @@
 // max_results, newest first; evidence on request.
 import { defineAction } from '../lib/runtime';
 import { defenderApiFor } from '../lib/defender/api';
-import { checkText, parseAlertStatus, parseDetectionSource, parseServiceSource, searchAlerts, serviceSourceLabel, TEXT_LIMITS, type AlertQuery } from '../lib/defender/alerts';
+import { parseAlertStatus, parseDetectionSource, parseServiceSource, searchAlerts, serviceSourceLabel, type AlertQuery } from '../lib/defender/alerts';
 import { checkIncidentId } from '../lib/defender/incidents';
 import { label, parseClassification, parseDetermination, parseSeverity } from '../lib/defender/model';
 import { parseTimeRange } from '../lib/defender/time';
@@ -26,7 +26,7 @@ export default defineAction({
       determinations: parseList(p.determination, parseDetermination, 'determination'),
       serviceSources: parseList(p.service_source, parseServiceSource, 'service_source'),
       detectionSources: parseList(p.detection_source, parseDetectionSource, 'detection_source'),
-      ...(assignedTo ? { assignedTo: checkText(assignedTo, 'assigned_to', { max: TEXT_LIMITS.assignedTo }) } : {}),
+      ...(assignedTo ? { assignedTo } : {}),
       ...(incidentId ? { incidentId: checkIncidentId(incidentId) } : {}),
       ...(created.from ? { createdFrom: created.from } : {}),
       ...(created.to ? { createdTo: created.to } : {}),

@@ -3,8 +3,9 @@
 // is left alone: the run completes, since playbooks run steps again.
 import { defineAction, invalidInput } from '../lib/runtime';
 import { defenderApiFor } from '../lib/defender/api';
-import { checkAlertId, checkText, getAlert, parseAlertStatus, parseCustomDetails, planAlertUpdate, TEXT_LIMITS, updateAlert, type AlertUpdateRequest } from '../lib/defender/alerts';
+import { checkAlertId, getAlert, parseAlertStatus, parseCustomDetails, planAlertUpdate, updateAlert, type AlertUpdateRequest } from '../lib/defender/alerts';
 import { label, parseClassification, parseDetermination } from '../lib/defender/model';
+import { checkRequest } from '../lib/defender/update';
 import { spec } from '../lib/generated/actions/update-alert.spec';
 import type { UpdateAlertResult } from '../lib/generated/actions/update-alert.types';
 
@@ -25,10 +26,11 @@ export default defineAction({
       ...(status ? { status: parseAlertStatus(status, 'status') } : {}),
       ...(classification ? { classification: parseClassification(classification, 'classification') } : {}),
       ...(determination ? { determination: parseDetermination(determination, 'determination') } : {}),
-      ...(assignTo ? { assignedTo: checkText(assignTo, 'assign_to', { max: TEXT_LIMITS.assignedTo }) } : {}),
+      ...(assignTo ? { assignedTo: assignTo } : {}),
       ...(customDetails && Object.keys(customDetails).length ? { customDetails } : {}),
     };
     if (Object.keys(request).length === 0) throw invalidInput('Nothing to update: give at least one of status, classification, determination, assign_to, custom_details.');
+    checkRequest(request, 'graph'); // a pair that does not fit is refused before anything is sent
     const api = defenderApiFor(ctx, 'alerts');
     const current = await getAlert(api, id);
     const plan = planAlertUpdate(current, request);

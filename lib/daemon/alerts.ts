@@ -2,9 +2,10 @@
 // reader and checkpoint as the Incidents Daemon's (sync.ts, checkpoint.ts), by lastUpdateDateTime: every new and changed
 // alert, each version (id and lastUpdateDateTime) once.
 
-import { ALERT_ID, ALERT_PAGE, alertFilter, alertFromAlertsV2, pageOf, type AlertRecord, type ServiceSource } from '../defender/alerts';
+import { ALERT_ID, ALERT_PAGE, alertFilter, alertFromAlertsV2, type AlertRecord, type ServiceSource } from '../defender/alerts';
 import type { AlertStatus, Severity } from '../defender/model';
 import { queryString, type ODataFilter } from '../defender/odata';
+import { listPage } from '../runtime/shape';
 import type { CheckpointFormat } from './checkpoint';
 import { severitiesFrom, within, type DaemonSource } from './daemon';
 import { graphVersionReader, type GraphCollection } from './sync';
@@ -44,8 +45,8 @@ export function alertSource(options: AlertsDaemonOptions): DaemonSource<AlertRec
         time: (a, field) => a[field],
         async fetch(query, label) {
           calls++;
-          const page = pageOf(await api.call({ method: 'GET', path: `/v1.0/security/alerts_v2?${queryString(query)}`, label, capability: 'readAlerts' }), label);
-          return { items: page.value.map(alertFromAlertsV2), ...(page.next !== undefined ? { next: page.next } : {}), ...(page.count !== undefined ? { count: page.count } : {}) };
+          const page = listPage(await api.call({ method: 'GET', path: `/v1.0/security/alerts_v2?${queryString(query)}`, label, capability: 'readAlerts' }), { api: api.name, label });
+          return { items: page.value.map(alertFromAlertsV2), ...(page.nextLink !== undefined ? { next: page.nextLink } : {}), ...(page.count !== undefined ? { count: page.count } : {}) };
         },
       };
       return graphVersionReader(collection, { field: 'lastUpdateDateTime', filters, calls: () => calls, incomplete: () => 0 }, log);

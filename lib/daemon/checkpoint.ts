@@ -85,9 +85,9 @@ export const INCIDENT_CHECKPOINTS: CheckpointFormat = { id: /^\d{1,19}$/, idName
 /**
  * Reads the `state` an engine handed back. A state this package did not write, or wrote for another time field, is
  * refused (INVALID_INPUT names `state`) rather than guessed at: a wrong guess loses or doubles incidents. That includes
- * `{}` (leave state out on a first run), timestamps from the future (`now` plus the skew: reading from there would find
- * nothing until that time came), `high` before `from`, and versions remembered before `from` (advance never writes
- * either).
+ * `{}` (leave state out on a first run), a `from` in the future (`now` plus the skew: reading from there would find
+ * nothing until that time came; advance never writes one), `high` before `from`, and versions remembered before `from`
+ * (advance never writes either). `high` and `seen` may be ahead of this clock: they hold Microsoft's timestamps.
  */
 export function parseCheckpoint(raw: unknown, param = 'state', format: CheckpointFormat = INCIDENT_CHECKPOINTS, now: Date = new Date()): Checkpoint {
   const bad = (why: string) => invalidInput(`Parameter '${param}' is not a checkpoint of this daemon (${why}); pass back the state a previous run returned, or leave it out to start from first_fetch.`);
@@ -104,16 +104,15 @@ export function parseCheckpoint(raw: unknown, param = 'state', format: Checkpoin
   if (high === undefined || (high !== null && high !== o['high'])) throw bad('high is not a timestamp');
   if (high !== null && high < from) throw bad(`high ${high} is before from ${from}`);
   const latest = stampOfDate(new Date(now.getTime() + MAX_CLOCK_SKEW_MS));
-  for (const [name, at] of [['from', from], ['high', high]] as const) {
-    if (at !== null && at > latest) throw bad(`${name} ${at} is in the future (this machine's clock says ${now.toISOString()})`);
-  }
+  // only `from`: advance keeps it before now, while `high` and `seen` hold what Microsoft sent, which may be stamped
+  // ahead of this clock (a service's clock ahead, an item stamped in the future): refusing those would stall the feed
+  if (from > latest) throw bad(`from ${from} is in the future (this machine's clock says ${now.toISOString()})`);
   const seenRaw = o['seen'];
   if (typeof seenRaw !== 'object' || seenRaw === null || Array.isArray(seenRaw)) throw bad('seen is not an object');
   const seen: Record<string, string[]> = {};
   for (const [at, ids] of Object.entries(seenRaw)) {
     if (stampOf(at) !== at) throw bad(`seen has a key that is not a timestamp`);
     if (at < from) throw bad(`seen remembers ${at}, before from`);
-    if (at > latest) throw bad(`seen remembers ${at}, in the future`);
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string' || !format.id.test(id))) throw bad(`seen holds something that is not an ${format.idName}`);
     seen[at] = [...(ids as string[])];
   }

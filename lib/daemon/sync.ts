@@ -149,10 +149,15 @@ export function graphVersionReader<T>(c: GraphCollection<T>, o: { field: TimeFie
         const { items, count, next } = await page({ $filter: filter, $count: 'true', $top: c.page, $skip: skip || undefined }, `reading the ${c.plural} changed at ${at}`);
         checkPage(items, { op: 'eq', at });
         if (skip === 0) expected = count;
+        if (items.length > 0 && items.every((v) => ids.has(c.id(v.item)))) {
+          throw new ActionError('API_ERROR', `Microsoft Graph answered reading the ${c.plural} changed at ${at} with a page of ${c.plural} it had already sent; it is not paging forward, so the run stops without a new checkpoint.`);
+        }
         for (const v of items) ids.add(c.id(v.item));
         yield items;
-        if (items.length === 0 || (!next && items.length < c.page)) break;
         skip += items.length;
+        // the last page: an empty one, a short one without a next link, or the one that reaches the count (more than
+        // counted would never end)
+        if (items.length === 0 || (!next && items.length < c.page) || (expected !== undefined && skip >= expected)) break;
       }
       if (expected === undefined || ids.size >= expected) return;
       if (attempt >= 3) {

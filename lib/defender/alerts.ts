@@ -24,7 +24,10 @@ import type { Config } from '../runtime/config';
 import { ActionError, invalidInput } from '../runtime/errors';
 import type { Logger } from '../runtime/log';
 import type { DefenderApi } from './api';
-import { portalOf } from './incidents';
+import { afterWrite, portalOf } from './incidents';
+import { followPages } from './pages';
+import { listPage } from '../runtime/shape';
+import { textProblem } from '../runtime/text';
 import {
   ALERT_STATUS_VOCABULARY,
   alertFromGraph,
@@ -151,8 +154,8 @@ export function checkAlertId(id: string, param = 'alert_id'): string {
   return trimmed;
 }
 
-// Shape checks of Microsoft's answers. A tiny local check until issue 13's shared module (lib/defender/shape.ts) lands:
-// switch these to it at merge. A wrong shape is API_ERROR saying what was expected, never "nothing found".
+// Shape checks of an alert (lists and pages: lib/runtime/shape.ts). A wrong shape is API_ERROR saying what was
+// expected, never "nothing found".
 const TEXT_FIELDS = ['providerAlertId', 'incidentId', 'title', 'description', 'status', 'severity', 'classification', 'determination', 'serviceSource', 'detectionSource', 'assignedTo', 'alertWebUrl', 'incidentWebUrl', 'createdDateTime', 'lastUpdateDateTime'] as const;
 const ARRAY_FIELDS = ['evidence', 'comments', 'mitreTechniques', 'systemTags'] as const;
 
@@ -185,34 +188,18 @@ export function alertFromAlertsV2(json: unknown): AlertRecord {
   return alert;
 }
 
-/** A page of a collection: `{value: [...], "@odata.nextLink"?: string, "@odata.count"?: number}`; API_ERROR otherwise. */
-export function pageOf(json: unknown, what: string): { value: unknown[]; next?: string; count?: number } {
-  if (!isObject(json) || !Array.isArray(json.value)) {
-    throw malformed(API, `${what} without a list of values (expected {"value": [...]}, got ${json === undefined ? 'an empty body' : JSON.stringify(json).slice(0, 60)})`);
-  }
-  const next = json['@odata.nextLink'];
-  if (next !== undefined && next !== null && (typeof next !== 'string' || next === '')) throw malformed(API, `${what} with an @odata.nextLink that is not a link`);
-  const count = json['@odata.count'];
-  if (count !== undefined && (typeof count !== 'number' || !Number.isInteger(count) || count < 0)) throw malformed(API, `${what} with an @odata.count that is not a count`);
-  return { value: json.value, ...(typeof next === 'string' ? { next } : {}), ...(typeof count === 'number' ? { count } : {}) };
-}
-
 // ---------------------------------------------------------------------------------------------------------------
-// Free text sent to Microsoft. A tiny local rule until issue 13's one rule for text parameters (in the validation
-// layer) lands: switch to it at merge. Control characters (tab and newlines allowed where the text may span lines) and
-// lone surrogates are refused by name; the lengths are this package's bounds, not Microsoft's documented limits.
+// Free text sent to Microsoft. Text parameters are checked by the validator (the one rule of lib/runtime/text.ts and
+// each schema's maxLength); custom details come as an object or JSON text, so their keys and values are checked here
+// with the same rule. The lengths are this package's bounds: Microsoft documents none for customDetails.
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const CONTROL_ONE_LINE = /[\u0000-\u001F\u007F]/;
-const CONTROL_MULTI_LINE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
-export const TEXT_LIMITS = { assignedTo: 320, comment: 30_000, customDetailKey: 256, customDetailValue: 4_096, customDetails: 50 } as const;
+export const TEXT_LIMITS = { customDetailKey: 256, customDetailValue: 4_096, customDetails: 50 } as const;
 
-export function checkText(value: string, param: string, options: { max: number; multiline?: boolean }): string {
-  const control = (options.multiline ? CONTROL_MULTI_LINE : CONTROL_ONE_LINE).exec(value);
-  if (control) throw invalidInput(`Parameter '${param}' contains the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at position ${control.index}; give plain text${options.multiline ? ' (line breaks and tabs are allowed)' : ''}.`);
-  const lone = LONE_SURROGATE.exec(value);
-  if (lone) throw invalidInput(`Parameter '${param}' contains an unpaired UTF-16 surrogate at position ${lone.index}, which cannot be sent to Microsoft; give valid Unicode text.`);
-  if (value.length > options.max) throw invalidInput(`Parameter '${param}' must have at most ${options.max.toLocaleString('en-US')} characters; got ${value.length.toLocaleString('en-US')}.`);
+/** `value` under the one text rule and at most `max` characters, else INVALID_INPUT naming `param`. */
+export function checkText(value: string, param: string, max: number): string {
+  const problem = textProblem(value);
+  if (problem) throw invalidInput(`Parameter '${param}' ${problem}.`);
+  if (value.length > max) throw invalidInput(`Parameter '${param}' must have at most ${max.toLocaleString('en-US')} characters; got ${value.length.toLocaleString('en-US')}.`);
   return value;
 }
 
@@ -235,9 +222,9 @@ export function parseCustomDetails(input: unknown, param = 'custom_details'): Re
   const out: Record<string, string> = {};
   for (const [k, v] of entries) {
     if (k.trim() === '') throw invalidInput(`Parameter '${param}' has an empty key; every key names a custom detail.`);
-    checkText(k, `${param}` + ' key', { max: TEXT_LIMITS.customDetailKey });
+    checkText(k, `${param}` + ' key', TEXT_LIMITS.customDetailKey);
     if (typeof v !== 'string') throw invalidInput(`Parameter '${param}' must hold only strings; '${k}' is ${v === null ? 'null' : Array.isArray(v) ? 'a list' : `a ${typeof v}`}.`);
-    checkText(v, `${param}.${k}`, { max: TEXT_LIMITS.customDetailValue, multiline: true });
+    checkText(v, `${param}.${k}`, TEXT_LIMITS.customDetailValue);
     Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   return out;
@@ -320,29 +307,6 @@ const newestFirst = (a: AlertRecord, b: AlertRecord): number => {
   return d !== 0 ? d : a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 };
 
-/**
- * Follows `@odata.nextLink` from `first`, bounded: a link seen before, an empty page that still has a nextLink, or more
- * than `maxPages` pages is API_ERROR (a tiny local pager until issue 13's bounded nextLink pager lands: switch at merge).
- * `take` says whether to read on.
- */
-export async function followPages(api: DefenderApi, first: string, what: string, maxPages: number, take: (items: unknown[], next: boolean) => boolean): Promise<void> {
-  const seen = new Set<string>();
-  let path: string | undefined = first;
-  let pages = 0;
-  while (path !== undefined) {
-    if (pages >= maxPages) throw new ActionError('API_ERROR', `${API} kept answering ${what} with more pages after ${pages}; the search stopped there.`);
-    const page = pageOf(await api.call({ method: 'GET', path, label: what, capability: 'readAlerts' }), `${what} (page ${pages + 1})`);
-    pages++;
-    if (page.next !== undefined) {
-      if (page.value.length === 0) throw new ActionError('API_ERROR', `${API} answered ${what} with an empty page that links to another; the search stopped there.`);
-      if (seen.has(page.next)) throw new ActionError('API_ERROR', `${API} answered ${what} with a link to a page it had already sent; the search stopped there.`);
-      seen.add(page.next);
-    }
-    if (!take(page.value, page.next !== undefined)) break;
-    path = page.next !== undefined ? nextLinkPath(page.next, api.apiUrl) : undefined;
-  }
-}
-
 export async function searchAlerts(api: DefenderApi, q: AlertQuery, log: Logger): Promise<AlertSearchResult> {
   const keep = localFilter(q);
   const top = keep ? ALERT_PAGE : Math.min(ALERT_PAGE, q.maxResults);
@@ -351,10 +315,13 @@ export async function searchAlerts(api: DefenderApi, q: AlertQuery, log: Logger)
   let moreAvailable = false;
   let pagesLeft = false;
   let pagesRead = 0;
-  // with a filter checked here, LOCAL_FILTER_MAX_PAGES ends the search (more_available) before followPages' bound
-  await followPages(api, first, 'searching alerts', keep ? LOCAL_FILTER_MAX_PAGES + 1 : MAX_PAGES, (items, next) => {
+  // the bounded pager (pages.ts); with a filter checked here, LOCAL_FILTER_MAX_PAGES ends the search (more_available)
+  // before the pager's bound
+  const call = { method: 'GET', path: first, label: 'searching alerts', capability: 'readAlerts' } as const;
+  for await (const page of followPages(api, call, keep ? LOCAL_FILTER_MAX_PAGES + 1 : MAX_PAGES)) {
     pagesRead++;
-    for (const item of items) {
+    const next = page.nextLink !== undefined;
+    for (const item of page.value) {
       const alert = alertFromAlertsV2(item);
       if (keep && !keep(alert)) continue;
       if (!q.includeEvidence) delete alert.evidence;
@@ -362,16 +329,15 @@ export async function searchAlerts(api: DefenderApi, q: AlertQuery, log: Logger)
     }
     if (alerts.length >= q.maxResults) {
       moreAvailable = alerts.length > q.maxResults || next;
-      return false;
+      break;
     }
     if (keep && next && pagesRead >= LOCAL_FILTER_MAX_PAGES) {
       moreAvailable = true;
       pagesLeft = true;
       log.warn(`Searching alerts stopped after ${pagesRead} pages (${pagesRead * ALERT_PAGE} alerts read, the detection source or incident id checked on each); narrow the search by time to see the rest.`);
-      return false;
+      break;
     }
-    return true;
-  });
+  }
   return { alerts: alerts.sort(newestFirst).slice(0, q.maxResults), moreAvailable, pagesLeft, pagesRead };
 }
 
@@ -436,7 +402,8 @@ export function planAlertUpdate(current: AlertRecord, request: AlertUpdateReques
 }
 
 export async function updateAlert(api: DefenderApi, id: string, change: AlertChange): Promise<AlertRecord> {
-  return alertFromAlertsV2(await api.call({ method: 'PATCH', path: itemPath(id), body: change, label: `updating alert ${id}`, capability: 'writeAlerts' }));
+  const answer = await api.call({ method: 'PATCH', path: itemPath(id), body: change, label: `updating alert ${id}`, capability: 'writeAlerts' });
+  return afterWrite('the update', () => alertFromAlertsV2(answer), `alert ${id}`);
 }
 
 /** Adds a comment (never sent twice: not idempotent) and returns the alert's comments, Microsoft's answer. */
@@ -450,8 +417,10 @@ export async function addAlertComment(api: DefenderApi, id: string, comment: str
     idempotent: false,
     unknownOutcome: `The comment may already be on alert ${id}: look at its comments (Get Alert) before adding it again.`,
   });
-  const page = pageOf(answer, `adding a comment to alert ${id}`);
-  if (page.value.some((c) => !isObject(c) || typeof c.comment !== 'string')) throw malformed(API, `the comments of alert ${id} with one that has no text`);
-  return commentsFromGraph(page.value);
+  return afterWrite('the comment', () => {
+    const page = listPage(answer, { api: API, label: `adding a comment to alert ${id}` });
+    if (page.value.some((c) => !isObject(c) || typeof c.comment !== 'string')) throw malformed(API, `the comments of alert ${id} with one that has no text`);
+    return commentsFromGraph(page.value);
+  }, `alert ${id}`);
 }
 

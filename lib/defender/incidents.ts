@@ -91,12 +91,12 @@ const INCIDENT = 'an incident (a JSON object)';
  * A write's answer, read by `read`: an answer of the wrong shape is still API_ERROR, and its message says that the
  * service accepted the request, so the change was probably made.
  */
-function afterWrite<T>(what: string, read: () => T): T {
+export function afterWrite<T>(what: string, read: () => T, target = 'the incident'): T {
   try {
     return read();
   } catch (err) {
     if (!(err instanceof ActionError) || err.code !== 'API_ERROR') throw err;
-    throw new ActionError('API_ERROR', `${err.message} Microsoft accepted the request (HTTP 2xx), so ${what} was probably made: read the incident before doing it again.`, { cause: err });
+    throw new ActionError('API_ERROR', `${err.message} Microsoft accepted the request (HTTP 2xx), so ${what} was probably made: read ${target} before doing it again.`, { cause: err });
   }
 }
 

@@ -27,11 +27,11 @@ export interface UpdatePlan {
 }
 
 /**
- * What can be refused before the incident is read (exit 2, nothing sent): a classification given with a determination
+ * What can be refused before the incident or alert is read (exit 2, nothing sent): a classification given with a determination
  * that it does not allow, and on the Defender XDR API a classification or determination Unknown, which its PATCH does
  * not take (api-update-incidents.md: TruePositive, InformationalExpectedActivity and FalsePositive only).
  */
-export function checkRequest(request: UpdateRequest, flavor: ApiFlavor): void {
+export function checkRequest(request: { classification?: Classification; determination?: Determination }, flavor: ApiFlavor): void {
   if (request.classification !== undefined && request.determination !== undefined) checkDetermination(request.classification, request.determination);
   if (flavor === 'defender' && (request.classification === 'unknown' || request.determination === 'unknown')) {
     throw invalidInput(

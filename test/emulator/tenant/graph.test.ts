@@ -356,7 +356,10 @@ describe('tenant/graph: evolvable enums and Prefer: include-unknown-enum-members
     expect(withHeader.map((i: J) => [i.id, i.status])).to.deep.equal([[id, 'awaitingAction']]);
     expect(json(t.graph(req(INC, { query: qs({ $filter: "status eq 'unknownFutureValue'" }), headers: PREFER }))).value).to.deep.equal([]);
     expect(t.graph(req('/v1.0/security/alerts_v2', { query: qs({ $filter: "serviceSource eq 'microsoftDefenderForCloud'" }) }))?.status).to.equal(400);
-    expect(json(t.graph(req('/v1.0/security/alerts_v2', { query: qs({ $filter: "serviceSource eq 'microsoftDefenderForCloud'" }), headers: PREFER }))).value.map((a: J) => a.id)).to.deep.equal([alertId]);
+    // the seed holds Defender for Cloud alerts of its own: the one made here is among them, and each is one
+    const cloud = json(t.graph(req('/v1.0/security/alerts_v2', { query: qs({ $filter: "serviceSource eq 'microsoftDefenderForCloud'", $top: '2000' }), headers: PREFER }))).value;
+    expect(cloud.map((a: J) => a.id)).to.include(alertId);
+    expect(cloud.every((a: J) => a.serviceSource === 'microsoftDefenderForCloud')).to.equal(true);
   });
 
   it('the Defender XDR face names them its own way', () => {

@@ -45,8 +45,8 @@ export function graphComment(c: Comment): Json {
   return { comment: c.comment, createdByDisplayName: c.createdBy, createdDateTime: isoStamp(c.created) };
 }
 
-/** The alert in Graph's shape; without `includeUnknown` its evolvable enum members after the sentinel read as unknownFutureValue. */
-export function graphAlert(a: Alert, tenantId: string, includeUnknown = false): Json {
+/** The alert in Graph's shape, as stored; with `includeUnknown` false its evolvable enum members after the sentinel read as unknownFutureValue. */
+export function graphAlert(a: Alert, tenantId: string, includeUnknown = true): Json {
   return {
     '@odata.type': '#microsoft.graph.security.alert',
     id: a.id, providerAlertId: a.id, incidentId: String(a.incidentId),

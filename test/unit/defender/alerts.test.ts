@@ -5,10 +5,8 @@ import {
   alertFromAlertsV2,
   checkAlertId,
   checkText,
-  followPages,
   incidentOf,
   localFilter,
-  pageOf,
   parseAlertStatus,
   parseCustomDetails,
   parseDetectionSource,
@@ -165,8 +163,6 @@ describe('Alerts: Microsoft\'s alert as it came', () => {
       [{ ...SAMPLE, lastUpdateDateTime: undefined }, /without a lastUpdateDateTime/],
     ];
     for (const [json, message] of bad) expect(syncActionErrorOf('API_ERROR', () => alertFromAlertsV2(json))).to.match(message);
-    for (const json of [{}, { value: null }, { value: 5 }, [], 'x', undefined, null]) expect(syncActionErrorOf('API_ERROR', () => pageOf(json, 'searching alerts'))).to.match(/without a list of values/);
-    expect(syncActionErrorOf('API_ERROR', () => pageOf({ value: [], '@odata.nextLink': 5 }, 'x'))).to.match(/nextLink that is not a link/);
   });
 
   it('gives the incident\'s id and link: the alert\'s own, else the portal\'s incident page', () => {
@@ -184,13 +180,13 @@ describe('Alerts: input checks', () => {
     for (const bad of ['', ' ', '../x', 'a/b', 'a?b', 'a#b', 'a b', '%2e', 'x'.repeat(257), '-x']) expect(syncActionErrorOf('INVALID_INPUT', () => checkAlertId(bad))).to.match(/^Parameter 'alert_id' must be an alert id/);
   });
 
-  it('free text: control characters and lone surrogates refused by name, lengths bounded', () => {
-    expect(checkText('line1\nline2\ttab', 'comment', { max: 100, multiline: true })).to.equal('line1\nline2\ttab');
-    expect(syncActionErrorOf('INVALID_INPUT', () => checkText('a\nb', 'assign_to', { max: 100 }))).to.match(/^Parameter 'assign_to' contains the control character U\+000A at position 1/);
-    expect(syncActionErrorOf('INVALID_INPUT', () => checkText('a\u0000b', 'comment', { max: 100, multiline: true }))).to.match(/U\+0000/);
-    expect(syncActionErrorOf('INVALID_INPUT', () => checkText('a\uD83D', 'comment', { max: 100, multiline: true }))).to.match(/unpaired UTF-16 surrogate at position 1/);
-    expect(syncActionErrorOf('INVALID_INPUT', () => checkText('x'.repeat(321), 'assign_to', { max: 320 }))).to.equal("Parameter 'assign_to' must have at most 320 characters; got 321.");
-    expect(checkText('😀', 'comment', { max: 2 })).to.equal('😀');
+  it('custom detail text: the one text rule (control characters, lone surrogates) by name, lengths bounded', () => {
+    expect(checkText('line1\nline2\ttab', 'custom_details.note', 100)).to.equal('line1\nline2\ttab');
+    expect(syncActionErrorOf('INVALID_INPUT', () => checkText('a\u0000b', 'custom_details.note', 100))).to.match(/^Parameter 'custom_details.note' contains the control character U\+0000 at position 2/);
+    expect(syncActionErrorOf('INVALID_INPUT', () => checkText('a\uD83D', 'custom_details.note', 100))).to.match(/unpaired UTF-16 surrogate \(U\+D83D\) at position 2/);
+    expect(syncActionErrorOf('INVALID_INPUT', () => checkText('x'.repeat(321), 'custom_details key', 320))).to.equal("Parameter 'custom_details key' must have at most 320 characters; got 321.");
+    expect(checkText('😀', 'custom_details.note', 2)).to.equal('😀');
+    expect(syncActionErrorOf('INVALID_INPUT', () => parseCustomDetails({ note: 'a\u0007b' }))).to.match(/^Parameter 'custom_details.note' contains the control character U\+0007/);
   });
 
   it('custom details: a JSON object of strings, as an object or as its text', () => {
@@ -244,11 +240,12 @@ describe('Alerts: paging', () => {
     const api = {
       flavor: 'graph',
       apiUrl: 'https://graph.microsoft.com',
-      async call<T>(call: ApiCall): Promise<T> {
+      name: 'Microsoft Graph',
+      async call(call: ApiCall): Promise<unknown> {
         calls.push(call);
         const page = pages[call.path];
         if (page === undefined) throw new Error(`no page for ${call.path}`);
-        return page as T;
+        return page;
       },
     } as unknown as DefenderApi;
     return { api, calls };
@@ -271,23 +268,24 @@ describe('Alerts: paging', () => {
     expect(calls.every((c) => c.capability === 'readAlerts')).to.equal(true);
   });
 
-  it('is bounded: a link seen before, an empty page with a nextLink, and endless pages are API_ERROR', async () => {
-    const again = fakeApi({ '/a': { value: alerts(1), '@odata.nextLink': link('/b') }, '/b': { value: alerts(1, 1), '@odata.nextLink': link('/b') } });
-    expect(await actionErrorOf('API_ERROR', () => followPages(again.api, '/a', 'searching alerts', 100, () => true))).to.match(/a link to a page it had already sent/);
-    const empty = fakeApi({ '/a': { value: [], '@odata.nextLink': link('/b') } });
-    expect(await actionErrorOf('API_ERROR', () => followPages(empty.api, '/a', 'searching alerts', 100, () => true))).to.match(/an empty page that links to another/);
-    let n = 0;
-    const endless = { flavor: 'graph', apiUrl: 'https://graph.microsoft.com', call: async () => ({ value: alerts(1, n), '@odata.nextLink': link(`/p${++n}`) }) } as unknown as DefenderApi;
-    expect(await actionErrorOf('API_ERROR', () => followPages(endless, '/p0', 'searching alerts', 7, () => true))).to.match(/more pages after 7/);
-    expect(n).to.equal(7);
-    const elsewhere = fakeApi({ '/a': { value: alerts(1), '@odata.nextLink': 'https://evil.example/v1.0/x' } });
-    expect(await actionErrorOf('API_ERROR', () => followPages(elsewhere.api, '/a', 'searching alerts', 100, () => true))).to.match(/not followed/);
+  it('is bounded (the shared pager): a link seen before, an empty page with a nextLink, and a link off the API are API_ERROR', async () => {
+    const first = `/v1.0/security/alerts_v2?$top=5`;
+    const search = (api: DefenderApi) => searchAlerts(api, { includeEvidence: false, maxResults: 5 }, silent);
+    const again = fakeApi({ [first]: { value: alerts(1), '@odata.nextLink': link('/v1.0/b') }, '/v1.0/b': { value: alerts(1, 1), '@odata.nextLink': link('/v1.0/b') } });
+    expect(await actionErrorOf('API_ERROR', () => search(again.api))).to.match(/an @odata.nextLink to a page already read/);
+    const empty = fakeApi({ [first]: { value: [], '@odata.nextLink': link('/v1.0/b') } });
+    expect(await actionErrorOf('API_ERROR', () => search(empty.api))).to.match(/an empty page that still has an @odata.nextLink/);
+    const elsewhere = fakeApi({ [first]: { value: alerts(1), '@odata.nextLink': 'https://evil.example/v1.0/x' } });
+    expect(await actionErrorOf('API_ERROR', () => search(elsewhere.api))).to.match(/was not followed/);
+    expect(elsewhere.calls.length).to.equal(1);
+    const broken = fakeApi({ [first]: { value: null } });
+    expect(await actionErrorOf('API_ERROR', () => search(broken.api))).to.match(/a 'value' that is null/);
   });
 
   it('with a filter the API cannot apply, reads pages of 1000 and stops after 20 with more_available', async () => {
     let n = 0;
     const calls: string[] = [];
-    const api = { flavor: 'graph', apiUrl: 'https://graph.microsoft.com', call: async (c: ApiCall) => (calls.push(c.path), { value: alerts(2, 2 * n), '@odata.nextLink': link(`/p${++n}`) }) } as unknown as DefenderApi;
+    const api = { flavor: 'graph', apiUrl: 'https://graph.microsoft.com', name: 'Microsoft Graph', call: async (c: ApiCall) => (calls.push(c.path), { value: alerts(2, 2 * n), '@odata.nextLink': link(`/p${++n}`) }) } as unknown as DefenderApi;
     const r = await searchAlerts(api, { incidentId: '99', includeEvidence: true, maxResults: 10 }, silent);
     expect(calls[0]).to.equal(`/v1.0/security/alerts_v2?$top=${ALERT_PAGE}`);
     expect(calls).to.have.length(20);
