@@ -13,11 +13,12 @@ import { graphVersionReader, type GraphCollection } from './sync';
 export const ALERT_CHECKPOINTS: CheckpointFormat = { kind: 'alerts', id: ALERT_ID, idName: 'alert id' };
 
 /**
- * The largest $top a page asks for: its page of new alerts plus the ones it reads again at the boundary. Alerts v2
- * documents no limit; 2000 is the one Cortex XSOAR's Graph Security integration documents for it, and a service that
- * caps lower (the first alerts API capped $top at 1000) only returns fewer, which the reader takes as it comes.
+ * The largest $top a page asks for: its page of new alerts plus the ones it reads again at the boundary, and the page
+ * of a burst. Alerts v2 documents no limit; 1000 is the one Microsoft documents for the first alerts API and the one
+ * peers moved to after 2000 failed (elastic/integrations#20348): a service that refused a larger $top would fail every
+ * run, one that caps it only returns fewer, which the reader takes as it comes.
  */
-export const ALERT_MAX_TOP = 2 * ALERT_PAGE;
+export const ALERT_MAX_TOP = ALERT_PAGE;
 
 export interface AlertsDaemonOptions {
   statuses: readonly AlertStatus[];

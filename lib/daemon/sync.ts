@@ -145,8 +145,11 @@ export function graphVersionReader<T>(c: GraphCollection<T>, o: { field: TimeFie
       const ids = new Set<string>();
       let expected: number | undefined;
       for (let skip = 0, pages = 0; ; pages++) {
-        if (pages >= MAX_BURST_PAGES) throw new ActionError('API_ERROR', `Microsoft Graph kept sending pages of the ${c.plural} changed at ${at} after ${pages}; the run stops without a new checkpoint.`);
-        const { items, count, next } = await page({ $filter: filter, $count: 'true', $top: c.page, $skip: skip || undefined }, `reading the ${c.plural} changed at ${at}`);
+        // the largest pages the API takes, whatever the run's maximum (a burst is read whole in every run that meets
+        // it), and room for twice what the count says
+        const limit = expected === undefined ? MAX_BURST_PAGES : Math.max(MAX_BURST_PAGES, 2 * Math.ceil(expected / c.maxTop));
+        if (pages >= limit) throw new ActionError('API_ERROR', `Microsoft Graph kept sending pages of the ${c.plural} changed at ${at} after ${pages}; the run stops without a new checkpoint.`);
+        const { items, count, next } = await page({ $filter: filter, $count: 'true', $top: c.maxTop, $skip: skip || undefined }, `reading the ${c.plural} changed at ${at}`);
         checkPage(items, { op: 'eq', at });
         if (skip === 0) expected = count;
         if (items.length > 0 && items.every((v) => ids.has(c.id(v.item)))) {
@@ -157,7 +160,7 @@ export function graphVersionReader<T>(c: GraphCollection<T>, o: { field: TimeFie
         skip += items.length;
         // the last page: an empty one, a short one without a next link, or the one that reaches the count (more than
         // counted would never end)
-        if (items.length === 0 || (!next && items.length < c.page) || (expected !== undefined && skip >= expected)) break;
+        if (items.length === 0 || (!next && items.length < c.maxTop) || (expected !== undefined && skip >= expected)) break;
       }
       if (expected === undefined || ids.size >= expected) return;
       if (attempt >= 3) {

@@ -21,7 +21,7 @@
 //   metadata names are sent; the update page's are accepted as input (model.ts aliases).
 
 import type { Config } from '../runtime/config';
-import { ActionError, invalidInput } from '../runtime/errors';
+import { invalidInput } from '../runtime/errors';
 import type { Logger } from '../runtime/log';
 import type { DefenderApi } from './api';
 import { afterWrite, portalOf } from './incidents';
@@ -46,7 +46,7 @@ import {
   type Json,
   type Severity,
 } from './model';
-import { filterBuilder, GRAPH_ALERT_FILTER_FIELDS, nextLinkPath, odataDateTime, odataString, queryString, type ODataFilter } from './odata';
+import { checkRequestUrl, filterBuilder, GRAPH_ALERT_FILTER_FIELDS, odataDateTime, odataString, queryString, type ODataFilter } from './odata';
 import { triageChanges } from './update';
 
 const API = 'Microsoft Graph';
@@ -311,6 +311,7 @@ export async function searchAlerts(api: DefenderApi, q: AlertQuery, log: Logger)
   const keep = localFilter(q);
   const top = keep ? ALERT_PAGE : Math.min(ALERT_PAGE, q.maxResults);
   const first = `${COLLECTION}?${queryString({ $filter: alertFilter(q), $top: top })}`;
+  checkRequestUrl(`${api.apiUrl}${first}`, 'Searching alerts', "shorten 'assigned_to' (each character outside ASCII takes up to 12 in the URL) or give fewer values");
   const alerts: AlertRecord[] = [];
   let moreAvailable = false;
   let pagesLeft = false;

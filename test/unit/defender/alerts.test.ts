@@ -268,6 +268,13 @@ describe('Alerts: paging', () => {
     expect(calls.every((c) => c.capability === 'readAlerts')).to.equal(true);
   });
 
+  it('refuses a search whose URL would be too long for Graph before anything is sent', async () => {
+    const { api, calls } = fakeApi({});
+    const err = await actionErrorOf('INVALID_INPUT', () => searchAlerts(api, { includeEvidence: false, maxResults: 5, assignedTo: '漢'.repeat(320) }, silent));
+    expect(err).to.match(/Searching alerts/).and.to.match(/assigned_to/);
+    expect(calls).to.have.length(0);
+  });
+
   it('is bounded (the shared pager): a link seen before, an empty page with a nextLink, and a link off the API are API_ERROR', async () => {
     const first = `/v1.0/security/alerts_v2?$top=5`;
     const search = (api: DefenderApi) => searchAlerts(api, { includeEvidence: false, maxResults: 5 }, silent);
