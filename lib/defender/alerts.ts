@@ -178,7 +178,7 @@ function shapeProblem(json: unknown): string | undefined {
   return undefined;
 }
 
-/** An alerts_v2 alert (a list element, a GET or PATCH answer): checked for its shape, then Microsoft's fields as sent over the model's. */
+/** An alerts_v2 alert (a list element, a GET or PATCH answer): checked for its shape, then every field Microsoft sent, with the alert model's fields (read as the incidents' embedded alerts are) over them. */
 export function alertFromAlertsV2(json: unknown): AlertRecord {
   const problem = shapeProblem(json);
   if (problem) throw malformed(API, problem);
