@@ -1,6 +1,7 @@
 // Update Alert (Notification): status, classification, determination, assignment and custom details, checked against
 // the alert as it is (lib/defender/alerts.ts planAlertUpdate); only what changes is sent, and an alert already as asked
 // is left alone: the run completes, since playbooks run steps again.
+import { givenText } from '../lib/runtime/text';
 import { defineAction, invalidInput } from '../lib/runtime';
 import { defenderApiFor } from '../lib/defender/api';
 import { checkAlertId, getAlert, parseAlertStatus, parseCustomDetails, planAlertUpdate, updateAlert, type AlertUpdateRequest } from '../lib/defender/alerts';
@@ -9,17 +10,15 @@ import { checkRequest } from '../lib/defender/update';
 import { spec } from '../lib/generated/actions/update-alert.spec';
 import type { UpdateAlertResult } from '../lib/generated/actions/update-alert.types';
 
-const given = (v: string | undefined): string | undefined => (v !== undefined && v.trim() !== '' ? v.trim() : undefined);
-
 export default defineAction({
   spec,
   async run(ctx) {
     const p = ctx.params;
     const id = checkAlertId(p.alert_id);
-    const status = given(p.status);
-    const classification = given(p.classification);
-    const determination = given(p.determination);
-    const assignTo = given(p.assign_to);
+    const status = givenText(p.status);
+    const classification = givenText(p.classification);
+    const determination = givenText(p.determination);
+    const assignTo = givenText(p.assign_to);
     const details = typeof p.custom_details === 'string' && p.custom_details.trim() === '' ? undefined : p.custom_details;
     const customDetails = details === undefined ? undefined : parseCustomDetails(details);
     const request: AlertUpdateRequest = {

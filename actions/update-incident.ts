@@ -1,5 +1,6 @@
 // Update Incident (Notification; also listed as "Update Defender Incident"): status, classification, determination,
 // assignment and tags, checked against the incident as it is (lib/defender/update.ts).
+import { givenText } from '../lib/runtime/text';
 import { defineAction, invalidInput } from '../lib/runtime';
 import { defenderApiFor } from '../lib/defender/api';
 import { checkIncidentId, incidentsClient } from '../lib/defender/incidents';
@@ -9,17 +10,15 @@ import { checkRequest, describeIncident, planUpdate, reportUpdate, type UpdateRe
 import { spec } from '../lib/generated/actions/update-incident.spec';
 import type { UpdateIncidentResult } from '../lib/generated/actions/update-incident.types';
 
-const given = (v: string | undefined): string | undefined => (v !== undefined && v.trim() !== '' ? v.trim() : undefined);
-
 export default defineAction({
   spec,
   async run(ctx) {
     const p = ctx.params;
     const id = checkIncidentId(p.incident_id);
-    const status = given(p.status);
-    const classification = given(p.classification);
-    const determination = given(p.determination);
-    const assignTo = given(p.assign_to);
+    const status = givenText(p.status);
+    const classification = givenText(p.classification);
+    const determination = givenText(p.determination);
+    const assignTo = givenText(p.assign_to);
     const request: UpdateRequest = {
       ...(status ? { status: parseStatus(status, 'status', ['active', 'inProgress', 'resolved']) } : {}),
       ...(classification ? { classification: parseClassification(classification, 'classification') } : {}),

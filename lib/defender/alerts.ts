@@ -30,6 +30,8 @@ import { listPage } from '../runtime/shape';
 import { textProblem } from '../runtime/text';
 import {
   ALERT_STATUS_VOCABULARY,
+  DETECTION_SOURCES as MODEL_DETECTION_SOURCES,
+  SERVICE_SOURCES as MODEL_SERVICE_SOURCES,
   alertFromGraph,
   commentsFromGraph,
   isObject,
@@ -61,21 +63,11 @@ export const ALERT_INPUT_STATUSES: readonly AlertStatus[] = ['new', 'inProgress'
 export const parseAlertStatus = (input: unknown, param: string, allowed: readonly AlertStatus[] = ALERT_INPUT_STATUSES): AlertStatus =>
   parseWith(ALERT_STATUS_VOCABULARY, input, param, allowed);
 
-/** serviceSource members (security-alert.md, and the newer ones of the service metadata), unknown and the sentinel left out. */
-export const SERVICE_SOURCES = [
-  'microsoftDefenderForEndpoint',
-  'microsoftDefenderForIdentity',
-  'microsoftDefenderForCloudApps',
-  'microsoftDefenderForOffice365',
-  'microsoft365Defender',
-  'azureAdIdentityProtection',
-  'microsoftAppGovernance',
-  'dataLossPrevention',
-  'microsoftDefenderForCloud',
-  'microsoftSentinel',
-  'microsoftInsiderRiskManagement',
-  'microsoftThreatIntelligence',
-] as const;
+/** A list of members without 'unknown': the values an input may name. */
+const named = <T extends string>(members: readonly T[]): readonly Exclude<T, 'unknown'>[] => members.filter((m): m is Exclude<T, 'unknown'> => m !== 'unknown');
+
+/** serviceSource members an input may name: the model's (model.ts, with its sources), unknown left out. */
+export const SERVICE_SOURCES = named(MODEL_SERVICE_SOURCES);
 export type ServiceSource = (typeof SERVICE_SOURCES)[number];
 
 export const SERVICE_SOURCE_VOCABULARY = vocabulary('service source', SERVICE_SOURCES, {
@@ -104,17 +96,8 @@ export const SERVICE_SOURCE_VOCABULARY = vocabulary('service source', SERVICE_SO
   microsoftInsiderRiskManagement: ['Microsoft Purview Insider Risk Management'],
 });
 
-/** detectionSource members (security-alert.md; the newer ones from the evolvable enum's page), unknown and the sentinel left out. */
-export const DETECTION_SOURCES = [
-  'microsoftDefenderForEndpoint', 'antivirus', 'smartScreen', 'customTi', 'microsoftDefenderForOffice365', 'automatedInvestigation',
-  'microsoftThreatExperts', 'customDetection', 'microsoftDefenderForIdentity', 'cloudAppSecurity', 'microsoft365Defender',
-  'azureAdIdentityProtection', 'manual', 'microsoftDataLossPrevention', 'appGovernancePolicy', 'appGovernanceDetection',
-  'microsoftDefenderForCloud', 'microsoftDefenderForIoT', 'microsoftDefenderForServers', 'microsoftDefenderForStorage',
-  'microsoftDefenderForDNS', 'microsoftDefenderForDatabases', 'microsoftDefenderForContainers', 'microsoftDefenderForNetwork',
-  'microsoftDefenderForAppService', 'microsoftDefenderForKeyVault', 'microsoftDefenderForResourceManager',
-  'microsoftDefenderForApiManagement', 'nrtAlerts', 'scheduledAlerts', 'microsoftDefenderThreatIntelligenceAnalytics', 'builtInMl',
-  'microsoftInsiderRiskManagement', 'microsoftThreatIntelligence', 'microsoftDefenderForAIServices', 'securityCopilot', 'microsoftSentinel',
-] as const;
+/** detectionSource members an input may name: the model's (model.ts, with its sources), unknown left out. */
+export const DETECTION_SOURCES = named(MODEL_DETECTION_SOURCES);
 export type DetectionSource = (typeof DETECTION_SOURCES)[number];
 
 export const DETECTION_SOURCE_VOCABULARY = vocabulary(

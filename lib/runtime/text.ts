@@ -25,3 +25,6 @@ export function textProblem(value: string): string | undefined {
 /** Splits a comma- or newline-separated list parameter (engines send a multi-value parameter as one string); blanks
  *  are dropped. */
 export const splitList = (value: string | undefined): string[] => (value ?? '').split(/[,\n]/).map((s) => s.trim()).filter(Boolean);
+
+/** A text parameter as given: trimmed, or undefined when it is absent or blank (engines send unfilled fields as ""). */
+export const givenText = (v: string | undefined): string | undefined => (v !== undefined && v.trim() !== '' ? v.trim() : undefined);
