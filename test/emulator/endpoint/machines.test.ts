@@ -140,7 +140,10 @@ describe('emulator: REAL TENANT Defender for Endpoint machines over HTTPS', func
     expect(await count(`lastSeen gt ${cut.toISOString()}`)).to.equal(ms.filter((m) => m.lastSeen > cut).length);
     expect(await count('lastSeen gt 2018-08-01Z')).to.equal(ms.length); // the samples page's date form
     expect(await count(`not (healthStatus eq 'Active')`)).to.equal(ms.filter((m) => m.healthStatus !== 'Active').length);
-    for (const bad of ["osBuild eq 19045", "contains(computerDnsName,'x')", "computerDnsName eq 5", 'lastSeen gt \'2020-01-01\'', "computerDnsName eq 'x", "healthStatus eq 'Active' and", '']) {
+    // the samples page writes spaces as '+': "$filter=riskScore+eq+'High'"
+    const plus = await call("/api/machines?$filter=riskScore+eq+'High'");
+    expect(plus.json.value.length).to.equal(ms.filter((m) => m.riskScore === 'High').length);
+    for (const bad of ["healthStatus in ('Active')", "osBuild eq 19045", "contains(computerDnsName,'x')", "computerDnsName eq 5", 'lastSeen gt \'2020-01-01\'', "computerDnsName eq 'x", "healthStatus eq 'Active' and", '']) {
       const r = await filter(bad);
       expect(r.status, `${bad}: ${r.text}`).to.equal(400);
       expect(r.json.error.code, bad).to.equal('ODataError');
