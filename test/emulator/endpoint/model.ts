@@ -281,7 +281,7 @@ export function machineJson(m: Machine): Record<string, unknown> {
 export function actionJson(store: EndpointStore, a: MachineAction, now: Date): Record<string, unknown> {
   const s = store.status(a, now);
   return {
-    id: a.id, type: a.type, title: TITLES[a.type], scope: a.scope, requestor: a.requestor, externalId: a.externalId, requestSource: 'PublicApi',
+    id: a.id, type: a.type, title: TITLES[a.type], scope: a.scope, requestor: a.requestor, externalID: a.externalId, requestSource: 'PublicApi',
     cancellationRequestor: s.status === 'Cancelled' ? a.cancelled?.by ?? null : null,
     requestorComment: a.requestorComment,
     cancellationComment: s.status === 'Cancelled' ? a.cancelled?.comment ?? null : null,
