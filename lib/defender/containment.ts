@@ -180,6 +180,57 @@ export function deviceApi(ctx: ActionContext<unknown>, transport?: Transport): {
   return { api, stopAt, signal };
 }
 
+interface Step {
+  outcome: DeviceOutcome;
+  message: string;
+  action: MachineAction | null;
+  /** an action to follow */
+  follow: boolean;
+  /** a POST that may have created something went out */
+  sent: boolean;
+}
+
+const nameOf = (m: Machine): string => m.computerDnsName ?? m.id;
+
+/**
+ * One device (and SHA-1): already as asked (nothing sent), already requested (followed), or one POST; Microsoft's
+ * "already in progress" and an unknown outcome are looked up in the device's machine actions, never sent again.
+ */
+async function requestOn(api: DefenderApi, spec: DeviceActionSpec, machine: Machine, sha1: string | undefined, comment: string): Promise<Step> {
+  const name = nameOf(machine);
+  const follow = (message: string, action: MachineAction, sent: boolean): Step => ({ outcome: 'requested', message, action, follow: true, sent });
+  if (spec.opposite) {
+    const latest = (await machineActionsOf(api, machine.id, [spec.type, spec.opposite]))[0];
+    const scopeFits = !spec.scope || typeof latest?.['scope'] !== 'string' || (latest['scope'] as string).toLowerCase() === spec.scope.toLowerCase();
+    if (latest && latest.type === spec.type && scopeFits && latest.status === 'Succeeded') {
+      return { outcome: 'already', message: `${name} is already ${spec.asked}: its latest ${spec.type} action (${latest.id}, ${latest.creationDateTimeUtc ?? 'no date'}) succeeded and none undid it; nothing was sent.`, action: latest, follow: false, sent: false };
+    }
+    if (latest && latest.type === spec.type && scopeFits && OPEN_STATUSES.has(latest.status)) {
+      return follow(`${spec.type} was already requested on ${name} (${latest.id}, ${latest.status}); it is followed, not asked again.`, latest, false);
+    }
+  }
+  const postedAt = Date.now();
+  const body = { Comment: comment, ...(spec.body ?? {}), ...(sha1 ? { Sha1: sha1 } : {}) };
+  try {
+    const answer = await requestMachineAction(api, machine.id, spec.type, body, spec.what);
+    if ('action' in answer) return follow(`${spec.type} requested on ${name} (${answer.action.id}).`, answer.action, true);
+    const said = answer.alreadyPending.message ?? answer.alreadyPending.code ?? 'already in progress';
+    const pending = (await machineActionsOf(api, machine.id, [spec.type])).find((a) => OPEN_STATUSES.has(a.status) && sameSha1(a, sha1));
+    if (!pending) return { outcome: 'failed', message: `Microsoft refused ${spec.what} ${name} as already in progress (${said}), but no pending ${spec.type} action is listed for it.`, action: null, follow: false, sent: false };
+    return follow(`${spec.type} was already in progress on ${name} (Microsoft: ${said}); the pending action ${pending.id} is followed.`, pending, false);
+  } catch (err) {
+    if (!isUnknownOutcome(err)) throw err;
+    // never sent again: look for the action this POST may have made (this run's comment, since just before the POST)
+    const since = postedAt - 5 * 60_000;
+    const listed = await machineActionsOf(api, machine.id, [spec.type]).catch(() => [] as MachineAction[]);
+    const action = listed.find((a) => a.requestorComment === comment && Date.parse(a.creationDateTimeUtc ?? '') >= since && sameSha1(a, sha1));
+    if (!action) {
+      return { outcome: 'unknown', message: `The outcome of ${spec.what} ${name} is unknown: ${messageOf(err)} No ${spec.type} action with this comment is listed for it yet; check with Get Machine Action (device ${machine.id}) before asking again.`, action: null, follow: false, sent: true };
+    }
+    return follow(`The answer to ${spec.what} ${name} was lost (${messageOf(err)}), but its action ${action.id} is listed and is followed.`, action, true);
+  }
+}
+
 /** `deps.transport`: for tests, a stand-in for the network. */
 export async function runDeviceAction<P extends DeviceActionParams>(ctx: ActionContext<P>, spec: DeviceActionSpec, deps: { transport?: Transport } = {}): Promise<ActionOutcome<DeviceActionResult>> {
   const comment = ctx.params.comment.trim();
@@ -191,85 +242,39 @@ export async function runDeviceAction<P extends DeviceActionParams>(ctx: ActionC
   // 1. resolve every target (reads only)
   const { rows, devices } = await resolveTargets(api, targets);
 
-  // 2. one action per device (and SHA-1)
-  // a PERMISSION or AUTHENTICATION error fails the run until a POST may have created something; after that it is the
-  // failure of that device only, so that the actions already requested are reported
+  // 2. one action per device (and SHA-1). A PERMISSION or AUTHENTICATION error fails the run until a POST may have
+  // created something; after that it is the failure of that device only, so that the actions requested are reported.
   let sent = false;
-  const acting: Array<{ row: DeviceRow; rowsOf: DeviceRow[] }> = [];
+  const acting: DeviceRow[][] = [];
   for (const { machine, targets: named } of devices.values()) {
     for (const sha1 of spec.sha1s ?? [undefined]) {
-      const base = { device_id: machine.id, computer_dns_name: machine.computerDnsName, ...(sha1 ? { sha1 } : {}), machine_action: null };
-      const rowsOf = named.map((t) => ({ source: t.source, given: t.given, ...base, outcome: 'failed' as DeviceOutcome, message: '' }));
-      const set = (outcome: DeviceOutcome, message: string, action: MachineAction | null = null) => rowsOf.forEach((r) => Object.assign(r, { outcome, message, machine_action: action }));
-      rows.push(...rowsOf);
-      const name = `${machine.computerDnsName ?? machine.id}`;
+      const base = { device_id: machine.id, computer_dns_name: machine.computerDnsName, ...(sha1 ? { sha1 } : {}) };
+      let step: Step;
       try {
-        if (signal.aborted) {
-          set('not_sent', `Not sent: the run reached its deadline before ${spec.what} ${name}.`);
-          continue;
-        }
-        if (spec.opposite) {
-          const latest = (await machineActionsOf(api, machine.id, [spec.type, spec.opposite]))[0];
-          const scopeFits = !spec.scope || typeof latest?.['scope'] !== 'string' || (latest['scope'] as string).toLowerCase() === spec.scope.toLowerCase();
-          if (latest && latest.type === spec.type && scopeFits && latest.status === 'Succeeded') {
-            set('already', `${name} is already ${spec.asked}: its latest ${spec.type} action (${latest.id}, ${latest.creationDateTimeUtc ?? 'no date'}) succeeded and none undid it; nothing was sent.`, latest);
-            continue;
-          }
-          if (latest && latest.type === spec.type && scopeFits && OPEN_STATUSES.has(latest.status)) {
-            set('requested', `${spec.type} was already requested on ${name} (${latest.id}, ${latest.status}); it is followed, not asked again.`, latest);
-            acting.push({ row: rowsOf[0]!, rowsOf });
-            continue;
-          }
-        }
-        const postedAt = Date.now();
-        const body = { Comment: comment, ...(spec.body ?? {}), ...(sha1 ? { Sha1: sha1 } : {}) };
-        let action: MachineAction | undefined;
-        let note: string;
-        try {
-          const answer = await requestMachineAction(api, machine.id, spec.type, body, spec.what);
-          sent = true;
-          if ('action' in answer) {
-            action = answer.action;
-            note = `${spec.type} requested on ${name} (${action.id}).`;
-          } else {
-            action = (await machineActionsOf(api, machine.id, [spec.type])).find((a) => OPEN_STATUSES.has(a.status) && sameSha1(a, sha1));
-            note = `${spec.type} was already in progress on ${name} (Microsoft: ${answer.alreadyPending.message ?? answer.alreadyPending.code ?? 'already in progress'}); the pending action ${action?.id ?? '?'} is followed.`;
-            if (!action) {
-              set('failed', `Microsoft refused ${spec.what} ${name} as already in progress (${answer.alreadyPending.message ?? answer.alreadyPending.code}), but no pending ${spec.type} action is listed for it.`);
-              continue;
-            }
-          }
-        } catch (err) {
-          if (!isUnknownOutcome(err)) throw err;
-          sent = true;
-          // never sent again: look for the action this POST may have made
-          const since = postedAt - 5 * 60_000;
-          action = (await machineActionsOf(api, machine.id, [spec.type]).catch(() => [] as MachineAction[])).find((a) => a.requestorComment === comment && Date.parse(a.creationDateTimeUtc ?? '') >= since && sameSha1(a, sha1));
-          if (!action) {
-            set('unknown', `The outcome of ${spec.what} ${name} is unknown: ${messageOf(err)} No ${spec.type} action with this comment is listed for it yet; check with Get Machine Action (device ${machine.id}) before asking again.`);
-            continue;
-          }
-          note = `The answer to ${spec.what} ${name} was lost (${messageOf(err)}), but its action ${action.id} is listed and is followed.`;
-        }
-        set('requested', note, action);
-        acting.push({ row: rowsOf[0]!, rowsOf });
+        step = signal.aborted
+          ? { outcome: 'not_sent', message: `Not sent: the run reached its deadline before ${spec.what} ${nameOf(machine)}.`, action: null, follow: false, sent: false }
+          : await requestOn(api, spec, machine, sha1, comment);
       } catch (err) {
         if (fatal(err) && !sent) throw err;
-        set('failed', `${spec.what} ${name} failed: ${messageOf(err)}`);
+        step = { outcome: 'failed', message: `${spec.what} ${nameOf(machine)} failed: ${messageOf(err)}`, action: null, follow: false, sent: false };
       }
+      sent ||= step.sent;
+      const rowsOf: DeviceRow[] = named.map((t) => ({ source: t.source, given: t.given, ...base, outcome: step.outcome, message: step.message, machine_action: step.action }));
+      rows.push(...rowsOf);
+      if (step.follow) acting.push(rowsOf);
     }
   }
 
   // 3. follow them
   if (wait && acting.length) {
-    const followed = await followActions(acting.map((a) => a.row.machine_action!), (id) => getMachineAction(api, id), {
+    const followed = await followActions(acting.map((rowsOf) => rowsOf[0]!.machine_action!), (id) => getMachineAction(api, id), {
       stopAt,
       signal,
       onReadError: (id, err) => ctx.log.warn(`Reading machine action ${id} failed; it is read again`, { error: err.message }),
     });
-    followed.actions.forEach((a, i) => acting[i]!.rowsOf.forEach((r) => (r.machine_action = a)));
+    followed.actions.forEach((a, i) => acting[i]!.forEach((r) => (r.machine_action = a)));
   }
-  for (const { rowsOf } of acting) {
+  for (const rowsOf of acting) {
     const a = rowsOf[0]!.machine_action!;
     const name = rowsOf[0]!.computer_dns_name ?? rowsOf[0]!.device_id;
     let outcome: DeviceOutcome;
