@@ -145,7 +145,8 @@ export async function main<Input, Result>(definition: ActionDefinition<Input, Re
     const { entities, skipped, duplicates } = resolveEntities(context.target_entities, context.scope, definition.entityTypes);
 
     const { seconds, because } = runSeconds(spec.timeoutSeconds, config.actionTimeoutSeconds);
-    const deadline = started + seconds * 1000;
+    // the engine's timer started when it spawned the process (performance.timeOrigin), before this module was loaded
+    const deadline = (because ? Math.min(started, Math.round(performance.timeOrigin)) : started) + seconds * 1000;
     timer = setTimeout(() => {
       controller.abort(new ActionError('TIMEOUT', 'deadline reached'));
       void fail(new ActionError('TIMEOUT', `${spec.name} did not finish within its ${seconds} seconds${because ? ` (${because})` : ''}.`));

@@ -148,7 +148,8 @@ describe('The device actions against the emulator (Defender for Endpoint API)', 
     expect(late.result['result_value']).to.equal(false);
     const row = (json['devices'] as Json[])[0]!;
     expect(row['message']).to.equal(`Isolate ${row['machine_action']['id']} on ${stuck['computerDnsName']} is still Pending at the end of the wait; follow it with Get Machine Action (machine_action_id ${row['machine_action']['id']}).`);
-    expect(elapsed).to.be.below(4_500);
+    // the result came before the engine would have killed the process (4 s after spawning it, plus the test's overhead)
+    expect(elapsed).to.be.below(5_000);
   });
 
   it('PERMISSION names the permission and creates nothing; Ping checks the Defender for Endpoint API on request', async () => {
