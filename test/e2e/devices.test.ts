@@ -189,6 +189,17 @@ describe('The device actions against the emulator (Defender for Endpoint API)', 
     expect((j2['devices'] as Json[])[0]!['machine_action']['relatedFileInfo']['fileIdentifier']).to.equal(SHA1);
   });
 
+  it('stops and quarantines the file of a FILEHASH entity on the device of a HOSTNAME entity: one outcome per entity; a scan runs as asked', async () => {
+    const m = add('mde-file');
+    const r = await run('stop-and-quarantine-file', { comment: 'quarantine it', target_entities: [host(String(m['computerDnsName'])), { Identifier: SHA1.toUpperCase(), EntityType: 'FILEHASH' }] });
+    const json = completed(r);
+    expect(rows(json)).to.deep.equal([[m['computerDnsName'], 'succeeded']]);
+    expect((r.result['entities'] as Json[]).map((e) => [e['EntityType'], e['status']])).to.deep.equal([['HOSTNAME', 'success'], ['FILEHASH', 'success']]);
+    expect(em.machineActions(String(m['id'])).map((a) => [a['type'], a['status'], (a['relatedFileInfo'] as Json)['fileIdentifier']])).to.deep.equal([['StopAndQuarantineFile', 'Succeeded', SHA1]]);
+    const scan = await run('run-antivirus-scan', { comment: 'scan it', device_ids: String(m['id']) });
+    expect((completed(scan)['devices'] as Json[]).map((d) => [d['outcome'], d['machine_action']['scope']])).to.deep.equal([['succeeded', 'Quick']]);
+  });
+
   it('refuses bad input with exit 2 and sends nothing: no comment, a SHA-256 for Stop And Quarantine File, a bad isolation type, a bad device id, no device', async () => {
     const m = add('mde-input');
     const since = emulator.lastSeq();
