@@ -31,7 +31,7 @@ export interface IsolateDeviceInput {
    */
   comment: string;
   /**
-   * Full, Selective (Outlook, Teams and Skype keep working; Windows 10 1709 and later) or UnManagedDevice (contain a device Defender for Endpoint does not manage).
+   * Full, Selective (only a limited set of applications keeps its connection, e.g. Outlook and Teams; Windows 10 1709 and later) or UnManagedDevice (contain a device Defender for Endpoint does not manage).
    */
   isolation_type: "Full" | "Selective" | "UnManagedDevice";
   /**
