@@ -85,7 +85,8 @@ export default defineAction({
     };
     return {
       result_value: true,
-      output_message: `Connected to ${API_NAMES[flavor]} at ${config.apiUrl}${config.tenantId ? ` for tenant ${config.tenantId}` : ''} ${signIn}; confirmed ${confirmed.join(' and ')}.`,
+      // an app registration's message is as before; the secretless methods say how the run signed in
+      output_message: `Connected to ${API_NAMES[flavor]} at ${config.apiUrl}${config.tenantId ? ` for tenant ${config.tenantId}` : ''}${c.kind === 'managed_identity' || c.kind === 'workload_identity' ? ` ${signIn}` : ''}; confirmed ${confirmed.join(' and ')}.`,
       json_result: json,
       tables: [{ title: 'Checks', columns: ['Check', 'Permission', 'Result'], rows: checks.map((c) => [c.name, c.permission ?? '', c.detail]) }],
     };
