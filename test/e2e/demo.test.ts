@@ -18,7 +18,8 @@ describe('npm run demo', function () {
     });
     expect(code, stderr).to.equal(0);
     expect(stdout).not.to.include('NOT as expected');
-    expect(stdout.match(/-> as expected/g)).to.have.length(21);
+    expect(stdout.match(/-> as expected/g)).to.have.length(22);
+    expect(stdout).to.match(/Connected to Microsoft Graph at \S+ with the system-assigned managed identity \(MSAL chose DefaultToImds\)/);
     expect(stdout).to.match(/entities in scope went into it/);
     expect(stdout).to.match(/Incident \d+ updated: status In Progress, .*determination Malware, tags \+demo\./);
     expect(stdout).to.match(/error code INVALID_INPUT/);
