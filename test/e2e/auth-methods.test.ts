@@ -69,6 +69,25 @@ describe('sign-in methods end to end: managed identity and workload identity fed
   const entraRequests = (since: number) => em.requests(since).filter((e) => e.method === 'POST' && /\/oauth2\/v2\.0\/token$/.test(e.path));
   const failure = (r: RunResult) => [r.result['status'], r.result['error']?.code, r.result['error']?.message];
 
+  describe('an app registration: secret and certificate, as before', () => {
+    for (const method of ['secret', 'certificate'] as const) {
+      it(`${method}: Ping reports it; a read and a write on the cached token`, async () => {
+        const certonly = em.app('certonly');
+        const env: Env = method === 'secret'
+          ? { ...em.env, M365D_STATE_DIR: emulator.freshState() }
+          : { ...em.env, M365D_CLIENT_ID: certonly.clientId, M365D_CLIENT_SECRET: '', M365D_CLIENT_CERTIFICATE: `${certonly.privateKeyPem}\n${certonly.certificatePem}`, M365D_AUTH: 'certificate', M365D_STATE_DIR: emulator.freshState() };
+        const seq = emulator.lastSeq();
+        const ping = await run(PING, env);
+        expect(ping.result['json_result']?.credential, ping.stdout).to.equal(method);
+        const read = await run(GET, env, { incident_id: incidentId });
+        const write = await run(COMMENT, env, { incident_id: incidentId, comment: `signed in with a ${method}` });
+        expect([read.result['status'], write.result['status']]).to.deep.equal(['completed', 'completed']);
+        expect(entraRequests(seq)).to.have.length(1);
+        expect(miRequests(seq)).to.deep.equal([]);
+      });
+    }
+  });
+
   describe('managed identity', () => {
     const sources = [
       { platform: 'imds' as const, identity: 'mi-system' as const, source: 'DefaultToImds', path: '/metadata/identity/oauth2/token/', query: /^api-version=2018-02-01&resource=/ },
