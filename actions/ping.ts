@@ -2,6 +2,7 @@
 // hunting query, and with check_endpoint_api a token for the Defender for Endpoint API and one device read there;
 // reports which permissions were confirmed, or fails naming what is wrong.
 import { ActionError, defineAction } from '../lib/runtime';
+import type { Config } from '../lib/runtime/config';
 import { listPage } from '../lib/runtime/shape';
 import { API_NAMES, defenderApiFor, PERMISSIONS, type ApiCall } from '../lib/defender/api';
 import { runHuntingQuery } from '../lib/defender/hunting';
@@ -14,6 +15,21 @@ const READ_ONE: Record<'graph' | 'defender', ApiCall> = {
   graph: { method: 'GET', path: '/v1.0/security/incidents?$top=1', label: 'reading one incident', capability: 'readIncidents' },
   defender: { method: 'GET', path: '/api/incidents?$top=1', label: 'reading one incident', capability: 'readIncidents' },
 };
+
+/** How the run signed in, for the token check and the message: "with a managed identity (system-assigned, MSAL chose Imds)". */
+function describeSignIn(config: Config, source: string | undefined): string {
+  const c = config.credential;
+  switch (c.kind) {
+    case 'secret':
+      return `with a client secret from ${config.loginUrl}`;
+    case 'certificate':
+      return `with a client certificate from ${config.loginUrl}`;
+    case 'workload_identity':
+      return `with workload identity federation (the token file ${c.tokenFile}) from ${config.loginUrl}`;
+    case 'managed_identity':
+      return `with ${c.identity.kind === 'system' ? 'the system-assigned managed identity' : `the user-assigned managed identity ${c.identity.value}`} (MSAL chose ${source ?? 'its source'})`;
+  }
+}
 
 export default defineAction({
   spec,
@@ -34,9 +50,12 @@ export default defineAction({
       }
     };
 
+    const c = config.credential;
+    const source = c.kind === 'managed_identity' ? await api.tokens.managedIdentitySource?.() : undefined;
+    const signIn = describeSignIn(config, source);
     await step({ name: 'token' }, async () => {
       await api.tokens.getToken();
-      return `token for ${api.tokens.scope} from ${config.loginUrl}`;
+      return `token for ${api.tokens.scope} ${signIn}`;
     });
     await step({ name: 'incident_read', permission: PERMISSIONS.readIncidents[flavor] }, async () => {
       const call = READ_ONE[flavor];
@@ -71,14 +90,18 @@ export default defineAction({
       cloud: config.cloud,
       tenant_id: config.tenantId,
       client_id: config.clientId,
-      credential: config.credential.kind,
+      credential: c.kind,
+      ...(c.kind === 'managed_identity' ? { managed_identity: c.identity.kind === 'system' ? 'system-assigned' : `user-assigned ${c.identity.value} (${c.identity.variable})` } : {}),
+      ...(source !== undefined ? { managed_identity_source: source } : {}),
+      ...(c.kind === 'workload_identity' ? { federated_token_file: c.tokenFile } : {}),
       checks,
       confirmed_permissions: confirmed,
       ...(ctx.params.check_endpoint_api ? { endpoint_api_url: config.endpointApiUrl } : {}),
     };
     return {
       result_value: true,
-      output_message: `Connected to ${API_NAMES[flavor]} at ${config.apiUrl} for tenant ${config.tenantId}; confirmed ${confirmed.join(' and ')}.`,
+      // an app registration's message is as before; the secretless methods say how the run signed in
+      output_message: `Connected to ${API_NAMES[flavor]} at ${config.apiUrl}${config.tenantId ? ` for tenant ${config.tenantId}` : ''}${c.kind === 'managed_identity' || c.kind === 'workload_identity' ? ` ${signIn}` : ''}; confirmed ${confirmed.join(' and ')}.`,
       json_result: json,
       tables: [{ title: 'Checks', columns: ['Check', 'Permission', 'Result'], rows: checks.map((c) => [c.name, c.permission ?? '', c.detail]) }],
     };

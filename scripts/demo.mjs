@@ -46,7 +46,8 @@ async function main() {
   out(`2. The emulator serves Entra ID, Microsoft Graph, the Defender XDR API and the Defender for Endpoint API at ${em.url}`);
   out(`   tenant ${em.tenantId}; apps: ${em.apps.map((a) => `${a.name} (${a.roles.length} roles)`).join(', ')}\n`);
 
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('M365D_')));
+  // without this machine's own M365D_* settings or Azure identity (AZURE_*, IDENTITY_*, MSI_*, IMDS_*)
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(M365D|AZURE|IDENTITY|MSI|IMDS)_/.test(k)));
   const certonly = em.app('certonly');
   const nohunting = em.app('nohunting');
   const remember = {};
@@ -60,6 +61,15 @@ async function main() {
       env: { ...em.env, M365D_CLIENT_ID: certonly.clientId, M365D_CLIENT_SECRET: '', M365D_CLIENT_CERTIFICATE: `${certonly.privateKeyPem}\n${certonly.certificatePem}` },
       params: [],
       expect: 0,
+    },
+    {
+      title: 'Ping with the host\'s managed identity (the emulator plays the Azure Instance Metadata Service on loopback): no secret, no tenant, no request to Entra ID',
+      action: 'ping',
+      env: em.managedIdentityEnv('imds'),
+      params: [],
+      expect: 0,
+      tokenRequests: 0,
+      check: (result) => result.json_result.credential === 'managed_identity' && result.json_result.managed_identity_source === 'DefaultToImds',
     },
     {
       title: 'Ping with an app that lacks the hunting permission: a clear PERMISSION failure',

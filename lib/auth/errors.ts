@@ -26,8 +26,29 @@ export function errorForTokenResponse(status: number, body: TokenErrorBody, conf
   const said = `Entra ID said: ${firstLine(body)}`;
   const tenant = config.tenantId;
   const app = config.clientId;
-  const credential = config.credential.kind === 'secret' ? 'M365D_CLIENT_SECRET' : 'M365D_CLIENT_CERTIFICATE';
+  const c = config.credential;
+  const credential = c.kind === 'secret' ? 'M365D_CLIENT_SECRET' : c.kind === 'workload_identity' ? c.tokenFileVariable : 'M365D_CLIENT_CERTIFICATE';
   let what: string;
+  if (c.kind === 'workload_identity') {
+    const file = `the federated token in ${c.tokenFile} (${c.tokenFileVariable})`;
+    switch (code) {
+      // no federated credential of the app matches the token (70021; 700211 issuer, 700212 audience, 700213 subject,
+      // 7002137/7002138 subject): learn.microsoft.com/entra/workload-id/workload-identity-federation
+      case 70021:
+      case 700211:
+      case 700212:
+      case 700213:
+      case 7002137:
+      case 7002138:
+        return new ActionError('AUTHENTICATION', `No federated credential of app ${app} matches ${file}: the federated credential's issuer, subject or audience does not match (its issuer must be the cluster's OIDC issuer URL, its subject system:serviceaccount:<namespace>:<service account>, its audience api://AzureADTokenExchange, and the projected token's audience too). ${said}`);
+      case 700024:
+        return new ActionError('AUTHENTICATION', `Entra ID found ${file} outside its valid time: check that the kubelet rotates the projected token and this machine's clock. ${said}`);
+      case 700016:
+        return new ActionError('AUTHENTICATION', `The client id ${app} (M365D_CLIENT_ID, or AZURE_CLIENT_ID when that is blank) is not an application in tenant ${tenant}: give the client id of the app registration (or user-assigned identity) that holds the federated credential. ${said}`);
+      default:
+        break;
+    }
+  }
   switch (code) {
     case 7000215:
       what = `M365D_CLIENT_SECRET is not a valid secret of app ${app}: use the secret's Value (not its Secret ID) and check that it belongs to this app.`;

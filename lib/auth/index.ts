@@ -1,7 +1,10 @@
 // Entra ID access tokens for one API audience (the surface's scope; the configured API's by default): from the persistent cache when it holds a valid one (MSAL is not even
-// loaded then), else from Entra ID (msal.ts), written back to the cache under a lock shared by all processes.
+// loaded then), else from Entra ID or the platform's managed identity endpoint (msal.ts), written back to the cache
+// under a lock shared by all processes. The four sign-in methods (M365D_AUTH) share this path.
 
 import { createHash } from 'node:crypto';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { Config } from '../runtime/config';
 import type { Logger } from '../runtime/log';
 import type { HttpClient } from '../http';
@@ -14,6 +17,8 @@ export interface TokenProvider {
   getToken(): Promise<string>;
   /** the API refused `token` (401): drop it from the cache and get another */
   renew(token: string): Promise<string>;
+  /** for a managed identity, the source MSAL chooses on this host (IMDS, AppService, ...); else undefined */
+  managedIdentitySource?(): Promise<string | undefined>;
 }
 
 export interface TokenProviderDeps {
@@ -30,11 +35,35 @@ export interface TokenProviderDeps {
 
 export const scopeFor = (config: Pick<Config, 'apiOrigin'>): string => `${config.apiOrigin}/.default`;
 
-/** The cache key: everything that makes a token, the credential included (a changed secret is tried, not trusted). */
-export function cacheKey(config: Config, scope: string): string {
-  const credential = config.credential.kind === 'secret' ? config.credential.secret : config.credential.pem;
+/** The platform variables that decide which managed identity endpoint MSAL asks (not the rotating header). */
+const MI_ENDPOINT_VARIABLES = ['IDENTITY_ENDPOINT', 'IMDS_ENDPOINT', 'MSI_ENDPOINT', 'IDENTITY_SERVER_THUMBPRINT', 'AZURE_POD_IDENTITY_AUTHORITY_HOST'];
+
+/**
+ * The cache key: the method and everything that makes its token, so that a changed method or identity never reuses
+ * another's token. A secret or certificate is part of it (a changed secret is tried, not trusted); a managed identity
+ * is its id kind and value, this host (a state folder shared by two machines never hands one's identity to the
+ * other) and the platform's endpoint; workload identity is the app and the token file's path, not the rotating token.
+ */
+export function cacheKey(config: Config, scope: string, env: NodeJS.ProcessEnv = process.env): string {
+  const c = config.credential;
+  const app = [config.loginUrl, config.tenantId.toLowerCase(), config.clientId.toLowerCase()];
+  let parts: string[];
+  switch (c.kind) {
+    case 'secret':
+      parts = [...app, c.secret];
+      break;
+    case 'certificate':
+      parts = [...app, c.pem];
+      break;
+    case 'managed_identity':
+      parts = [c.identity.kind, c.identity.kind === 'system' ? '' : c.identity.value.toLowerCase(), os.hostname(), ...MI_ENDPOINT_VARIABLES.map((n) => `${n}=${env[n] ?? ''}`)];
+      break;
+    case 'workload_identity':
+      parts = [...app, path.resolve(c.tokenFile)];
+      break;
+  }
   const h = createHash('sha256');
-  for (const part of [config.loginUrl, config.tenantId.toLowerCase(), config.clientId.toLowerCase(), scope, credential]) h.update(part).update('\u0000');
+  for (const part of [c.kind, scope, ...parts]) h.update(part).update('\u0000');
   return h.digest('hex').slice(0, 40);
 }
 
@@ -77,6 +106,12 @@ export function createTokenProvider(config: Config, deps: TokenProviderDeps): To
       if (current && current.expiresOn * 1000 - Date.now() > MIN_VALIDITY_SECONDS * 1000) return current.accessToken;
       const cached = cache.read();
       return cached ? use(cached) : fresh();
+    },
+    async managedIdentitySource() {
+      if (config.credential.kind !== 'managed_identity') return undefined;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { managedIdentitySource } = require('./msal') as typeof import('./msal');
+      return managedIdentitySource(config, deps);
     },
     async renew(token) {
       current = undefined;

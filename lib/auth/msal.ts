@@ -13,6 +13,10 @@ import { errorForResponse, errorForTransport, TransportError, type HttpClient } 
 import type { CachedToken } from './cache';
 import { parseClientCertificate } from './certificate';
 import { errorForTokenResponse, type TokenErrorBody } from './errors';
+import { readFederatedToken } from './federated';
+import { fetchWithManagedIdentity } from './managed-identity';
+
+export { managedIdentitySource } from './managed-identity';
 
 export interface MsalDeps {
   http: HttpClient;
@@ -46,16 +50,34 @@ export function checkTokenAnswer(parsed: unknown, at: Answered): ActionError | u
   return undefined;
 }
 
-/** One token request through MSAL, with our transport as its network client. */
+/**
+ * One token request through MSAL, with our transport as its network client: a managed identity asks the platform's
+ * endpoint (managed-identity.ts); the other methods ask Entra ID with the client credentials flow.
+ */
 export async function fetchWithMsal(config: Config, scope: string, deps: MsalDeps): Promise<CachedToken> {
+  if (config.credential.kind === 'managed_identity') return fetchWithManagedIdentity(config, scope, deps);
+  let lastAssertionError: ActionError | undefined;
+  const c = config.credential;
   const credential =
-    config.credential.kind === 'secret'
-      ? { clientSecret: config.credential.secret }
-      : await (async () => {
-          const cert = parseClientCertificate(config.credential.kind === 'certificate' ? config.credential.pem : '');
-          if (cert.notAfter.getTime() < Date.now()) deps.log.warn(`The client certificate expired on ${cert.notAfter.toISOString()}; Entra ID will refuse it.`);
-          return { clientCertificate: { thumbprintSha256: cert.thumbprintSha256, privateKey: cert.privateKeyPem } };
-        })();
+    c.kind === 'secret'
+      ? { clientSecret: c.secret }
+      : c.kind === 'workload_identity'
+        ? {
+            // a callback, so that the file is read at each token request (the kubelet rotates it)
+            clientAssertion: async (): Promise<string> => {
+              try {
+                return readFederatedToken(c, (s) => deps.addSecret?.(s)).token;
+              } catch (err) {
+                if (err instanceof ActionError) lastAssertionError = err;
+                throw err;
+              }
+            },
+          }
+        : await (async () => {
+            const cert = parseClientCertificate(c.kind === 'certificate' ? c.pem : '');
+            if (cert.notAfter.getTime() < Date.now()) deps.log.warn(`The client certificate expired on ${cert.notAfter.toISOString()}; Entra ID will refuse it.`);
+            return { clientCertificate: { thumbprintSha256: cert.thumbprintSha256, privateKey: cert.privateKeyPem } };
+          })();
 
   const host = new URL(config.loginUrl).host;
   const authority = `${config.loginUrl}/${config.tenantId}`;
@@ -128,6 +150,7 @@ export async function fetchWithMsal(config: Config, scope: string, deps: MsalDep
     return { accessToken: result.accessToken, expiresOn: Math.floor(expiresAt / 1000), scope, tokenType: result.tokenType || 'Bearer' };
   } catch (err) {
     // what the wire said comes first: MSAL may turn a refused request into an empty result or an error of its own
+    if (lastAssertionError) throw lastAssertionError;
     if (lastShapeError) throw lastShapeError;
     if (lastTransportError) throw errorForTransport(lastTransportError);
     if (lastErrorResponse) {

@@ -96,6 +96,9 @@ export async function sendWithRetries(transport: Transport, request: HttpRequest
       if (!(err instanceof TransportError) || err.kind === 'aborted') throw err;
       if (err.maybeSent && !isIdempotent(request)) throw err;
       if (err.kind === 'tls' || err.kind === 'proxy') throw err; // a certificate, or a proxy's refusal, does not change on retry
+      // a managed identity endpoint (this host or link-local) that refuses or does not answer is not there: asking
+      // again only makes a run on a host without one wait minutes (169.254.169.254 drops the connection off Azure)
+      if (request.local && (!err.maybeSent || err.kind === 'timeout')) throw err;
       wait = backoffMs(attempt, options, random);
       reason = { error: err.code ?? err.kind };
       if (!canWait(attempt, wait, options, now())) throw err;

@@ -1,6 +1,7 @@
 // One HTTP exchange on cross-fetch, with the configured TLS trust, proxy and per-request timeout.
 // Retries are not here: see retry.ts, which wraps this.
 
+import * as http from 'node:http';
 import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import * as https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
@@ -23,6 +24,11 @@ export interface HttpRequest {
   idempotent?: boolean;
   /** what the request does, for logs and messages: "list incidents" */
   label: string;
+  /**
+   * a managed identity endpoint (IMDS, App Service, Arc, ...): plain http is allowed, but only to a loopback or
+   * link-local host (169.254.169.254, 127.0.0.1, localhost), and it never goes through the proxy
+   */
+  local?: boolean;
   /** a successful (2xx) answer is parsed as JSON as it arrives (json-stream.ts) into `json`, and `body` is '' */
   json?: boolean;
 }
@@ -147,9 +153,9 @@ class DirectAgent extends https.Agent {
   }
 }
 
-function describeNetworkError(err: NodeJS.ErrnoException, url: URL, config: Config): TransportError {
+function describeNetworkError(err: NodeJS.ErrnoException, url: URL, config: Config, local = false): TransportError {
   const code = err.code ?? (/premature close/i.test(err.message) ? 'ERR_STREAM_PREMATURE_CLOSE' : undefined);
-  const where = `${url.host}${config.proxy && proxyFor(config, url) ? ` through the proxy ${config.proxy.display}` : ''}`;
+  const where = `${url.host}${!local && config.proxy && proxyFor(config, url) ? ` through the proxy ${config.proxy.display}` : ''}`;
   if (code && TLS_CODES.test(code)) {
     return new TransportError('tls', `The TLS certificate of ${where} was not accepted (${code}); if a proxy inspects TLS, put its CA in M365D_CA_CERTIFICATE.`, false, code);
   }
@@ -223,11 +229,21 @@ export function readText(body: NodeJS.ReadableStream | null): Promise<string> {
   });
 }
 
+/** A loopback or link-local host: where the managed identity endpoints of Azure's platforms live. */
+export function isLocalHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h === '::1') return true;
+  if (net.isIPv4(h)) return h.startsWith('127.') || h.startsWith('169.254.');
+  return net.isIPv6(h) && /^fe[89ab][0-9a-f]:/.test(h);
+}
+
 export function createTransport(config: Config): Transport {
   let direct: https.Agent | undefined;
   let tunnel: https.Agent | undefined;
-  const agentFor = (url: URL): https.Agent => {
-    if (proxyFor(config, url)) {
+  let plain: http.Agent | undefined;
+  const agentFor = (url: URL, local: boolean): https.Agent => {
+    if (local && url.protocol === 'http:') return (plain ??= new http.Agent({ keepAlive: false })) as unknown as https.Agent;
+    if (!local && proxyFor(config, url)) {
       if (!tunnel) {
         // loaded only when a proxy is in use (a separate bundle in the package, see scripts/build.mjs)
         // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -243,7 +259,9 @@ export function createTransport(config: Config): Transport {
   return {
     async send(request, signal) {
       const url = new URL(request.url);
-      if (url.protocol !== 'https:') throw new TransportError('network', `Refusing to send ${request.label} over ${url.protocol}//.`, false);
+      const local = request.local === true;
+      if (local && !isLocalHost(url.hostname)) throw new TransportError('network', `Refusing to send ${request.label} to ${url.host}: a managed identity endpoint must be on this host or its link-local address.`, false);
+      if (url.protocol !== 'https:' && !(local && url.protocol === 'http:')) throw new TransportError('network', `Refusing to send ${request.label} over ${url.protocol}//.`, false);
       const controller = new AbortController();
       let timedOut = false;
       let incomplete = false;
@@ -263,7 +281,7 @@ export function createTransport(config: Config): Transport {
           signal: controller.signal,
           redirect: 'manual',
           agent: watchingAgent(
-            agentFor(url),
+            agentFor(url, local),
             () => {
               incomplete = true;
               controller.abort();
@@ -285,7 +303,7 @@ export function createTransport(config: Config): Transport {
         if (incomplete) throw new TransportError('network', `The connection to ${url.host} closed before the whole answer to ${request.label} arrived.`, true, 'ERR_STREAM_PREMATURE_CLOSE');
         if (timedOut) throw new TransportError('timeout', `${request.label} got no complete answer from ${url.host} within ${config.timeoutMs / 1000} s (M365D_TIMEOUT).`, true, 'ETIMEDOUT');
         if (controller.signal.aborted) throw new TransportError('aborted', `${request.label} was cancelled.`, true);
-        throw describeNetworkError(err as NodeJS.ErrnoException, url, config);
+        throw describeNetworkError(err as NodeJS.ErrnoException, url, config, local);
       } finally {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);

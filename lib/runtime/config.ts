@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { configurationError } from './errors';
 import { LOG_LEVELS, type LogLevel } from './log';
 import { DAMAGED_PEM_HINT, isBase64, pemLabelText, splitPemBlocks, unmanglePem } from './pem';
+import { parseAuth, PLATFORM_SECRET_VARIABLES, type Credential } from './auth-config';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -39,9 +40,7 @@ export const GRAPH_HOSTS: ReadonlySet<string> = new Set(['graph.microsoft.com', 
 /** Defender XDR API hosts: api.security.microsoft.com, api-us./api-eu./api-uk., us./eu./... .api., api-gcc./api-gov.security.microsoft.us */
 const DEFENDER_HOST = /^(?:[a-z0-9-]+\.)?api(?:-[a-z0-9]+)?\.security\.microsoft\.(?:com|us)$/;
 
-export type Credential =
-  | { kind: 'secret'; secret: string }
-  | { kind: 'certificate'; pem: string; source: 'text' | 'file' };
+export type { AuthMethod, Credential, ManagedIdentityId } from './auth-config';
 
 export interface ProxyConfig {
   /** the proxy URL, credentials included (secret: never log it; use `display`) */
@@ -69,8 +68,11 @@ export interface Config {
   actionTimeoutSeconds?: number;
   /** Entra ID authority host as an https origin, without the tenant */
   loginUrl: string;
+  /** the tenant ('' for a managed identity configured without one) */
   tenantId: string;
+  /** the app's client id ('' for a managed identity not named by its client id) */
   clientId: string;
+  /** how the package signs in (M365D_AUTH, auth-config.ts) */
   credential: Credential;
   verifySsl: boolean;
   /** extra trusted CA certificates, PEM text */
@@ -85,11 +87,9 @@ export interface Config {
   warnings: string[];
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
 /** An env value, trimmed; empty counts as unset (marketplace forms send blank fields as ""). */
-function value(env: Env, name: string): string | undefined {
+export function value(env: Env, name: string): string | undefined {
   const v = env[name];
   if (v === undefined) return undefined;
   const t = v.trim();
@@ -97,7 +97,7 @@ function value(env: Env, name: string): string | undefined {
 }
 
 /** A short, safe rendering of a non-secret value for an error message. */
-function show(v: string): string {
+export function show(v: string): string {
   return JSON.stringify(v.length > 120 ? `${v.slice(0, 117)}...` : v);
 }
 
@@ -188,26 +188,21 @@ export function runSeconds(manifestSeconds: number, engineSeconds: number | unde
   return engineSeconds !== undefined && engineSeconds < manifestSeconds ? { seconds: engineSeconds, because: 'M365D_ACTION_TIMEOUT' } : { seconds: manifestSeconds };
 }
 
-function parseLogin(env: Env, cloud: Cloud): string {
-  const raw = value(env, 'M365D_LOGIN_URL') ?? CLOUD_PRESETS[cloud].loginUrl;
-  const url = parseHttpsUrl('M365D_LOGIN_URL', raw);
+function parseLogin(env: Env, cloud: Cloud, fallback?: { variable: string; raw: string }): string {
+  const name = value(env, 'M365D_LOGIN_URL') === undefined && fallback ? fallback.variable : 'M365D_LOGIN_URL';
+  const raw = value(env, 'M365D_LOGIN_URL') ?? fallback?.raw ?? CLOUD_PRESETS[cloud].loginUrl;
+  const url = parseHttpsUrl(name, raw);
   if (url.pathname.replace(/\/+$/, '') !== '') {
-    throw configurationError(`M365D_LOGIN_URL ${show(raw)} must be the authority host only, without the tenant or a path, e.g. https://login.microsoftonline.com.`);
+    throw configurationError(`${name} ${show(raw)} must be the authority host only, without the tenant or a path, e.g. https://login.microsoftonline.com.`);
   }
   return url.origin;
-}
-
-function required(env: Env, name: string, what: string): string {
-  const v = value(env, name);
-  if (v === undefined) throw configurationError(`${name} is required: ${what}.`);
-  return v;
 }
 
 /**
  * PEM text, or the path of a file holding it. The value is never echoed: it may be a secret, or a secret pasted into
  * the wrong field.
  */
-function readPem(env: Env, name: string, readFile: (p: string) => string): { pem: string; source: 'text' | 'file' } | undefined {
+export function readPem(env: Env, name: string, readFile: (p: string) => string): { pem: string; source: 'text' | 'file' } | undefined {
   const v = value(env, name);
   if (v === undefined) return undefined;
   if (v.includes('-----BEGIN')) return { pem: v, source: 'text' };
@@ -223,19 +218,6 @@ function readPem(env: Env, name: string, readFile: (p: string) => string): { pem
   }
   if (!text.includes('-----BEGIN')) throw configurationError(`${name} names a file that holds no PEM block (-----BEGIN ...).`);
   return { pem: text, source: 'file' };
-}
-
-function parseCredential(env: Env, readFile: (p: string) => string, warnings: string[]): Credential {
-  const secret = value(env, 'M365D_CLIENT_SECRET');
-  const cert = readPem(env, 'M365D_CLIENT_CERTIFICATE', readFile);
-  if (cert) {
-    if (!/PRIVATE KEY-----/.test(cert.pem)) throw configurationError('M365D_CLIENT_CERTIFICATE holds no private key: give the PEM with both the private key and its certificate.');
-    if (!/BEGIN CERTIFICATE-----/.test(cert.pem)) throw configurationError('M365D_CLIENT_CERTIFICATE holds no certificate: give the PEM with both the private key and its certificate.');
-    if (secret) warnings.push('Both M365D_CLIENT_SECRET and M365D_CLIENT_CERTIFICATE are set; the certificate is used.');
-    return { kind: 'certificate', pem: cert.pem, source: cert.source };
-  }
-  if (secret) return { kind: 'secret', secret };
-  throw configurationError('Neither M365D_CLIENT_SECRET nor M365D_CLIENT_CERTIFICATE is set; give the app registration\'s client secret or its certificate with the private key.');
 }
 
 const CA_GIVE = 'give the PEM text of the CA certificates to trust (-----BEGIN CERTIFICATE----- blocks), or the path of a file holding them';
@@ -342,7 +324,7 @@ export interface ConfigDeps {
 /** The secret values in the environment, to register with the redactor before anything can fail. */
 export function secretsIn(env: Env): string[] {
   const out: string[] = [];
-  for (const name of ['M365D_CLIENT_SECRET', 'M365D_CLIENT_CERTIFICATE']) {
+  for (const name of ['M365D_CLIENT_SECRET', 'M365D_CLIENT_CERTIFICATE', ...PLATFORM_SECRET_VARIABLES]) {
     const v = value(env, name);
     if (v) out.push(v);
   }
@@ -368,16 +350,8 @@ export function loadConfig(env: Env, deps: ConfigDeps = {}): Config {
   const api = parseApi(env, cloud);
   const endpointApi = parseEndpointApi(env, cloud);
   const actionTimeoutSeconds = parseActionTimeout(value(env, 'M365D_ACTION_TIMEOUT'));
-  const loginUrl = parseLogin(env, cloud);
-
-  const tenantId = required(env, 'M365D_TENANT_ID', 'the directory (tenant) id of the Entra ID tenant, a GUID or a domain such as contoso.onmicrosoft.com');
-  if (!GUID.test(tenantId) && !DOMAIN.test(tenantId)) {
-    throw configurationError(`M365D_TENANT_ID ${show(tenantId)} is neither a GUID nor a domain name such as contoso.onmicrosoft.com.`);
-  }
-  const clientId = required(env, 'M365D_CLIENT_ID', "the application (client) id of the app registration, a GUID");
-  if (!GUID.test(clientId)) throw configurationError(`M365D_CLIENT_ID ${show(clientId)} is not a GUID; copy the Application (client) ID from the app registration's overview.`);
-
-  const credential = parseCredential(env, readFile, warnings);
+  const { credential, tenantId, clientId, loginFallback } = parseAuth(env, readFile);
+  const loginUrl = parseLogin(env, cloud, loginFallback);
   const verifySsl = parseBoolean('M365D_VERIFY_SSL', value(env, 'M365D_VERIFY_SSL'), true);
   if (!verifySsl) warnings.push('M365D_VERIFY_SSL is false: server certificates are not verified, so the connection to Microsoft can be intercepted.');
   const ca = readPem(env, 'M365D_CA_CERTIFICATE', readFile);
@@ -415,6 +389,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     tenant_id: config.tenantId,
     client_id: config.clientId,
     credential: config.credential.kind,
+    ...(config.credential.kind === 'managed_identity' ? { managed_identity: config.credential.identity.kind === 'system' ? 'system-assigned' : `user-assigned (${config.credential.identity.variable})` } : {}),
+    ...(config.credential.kind === 'workload_identity' ? { federated_token_file: `${config.credential.tokenFile} (${config.credential.tokenFileVariable})` } : {}),
     verify_ssl: config.verifySsl,
     ca_certificate: config.caCertificates ? 'set' : 'unset',
     proxy: config.proxy ? `${config.proxy.display} (from ${config.proxy.from})` : 'none',

@@ -116,7 +116,8 @@ describe('runtime end to end (built entries)', function () {
   describe('bad configuration: exit 2 before anything runs', () => {
     const cases: Array<[string, Record<string, string | undefined>, RegExp]> = [
       ['no tenant', { M365D_TENANT_ID: undefined }, /^M365D_TENANT_ID is required/],
-      ['no credential', { M365D_CLIENT_SECRET: undefined }, /^Neither M365D_CLIENT_SECRET nor M365D_CLIENT_CERTIFICATE is set/],
+      ['no credential', { M365D_CLIENT_SECRET: undefined }, /^No credential is configured: set M365D_CLIENT_SECRET or M365D_CLIENT_CERTIFICATE/],
+      ['a secret and a certificate', { M365D_CLIENT_CERTIFICATE: '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\nMIID\n-----END CERTIFICATE-----' }, /^M365D_CLIENT_SECRET and M365D_CLIENT_CERTIFICATE are both set/],
       ['an unparsable API URL', { M365D_API_URL: 'https://bad host' }, /^M365D_API_URL "https:\/\/bad host" is not a URL/],
       ['a custom host without a flavour', { M365D_API_URL: 'https://127.0.0.1:9' }, /set M365D_API_FLAVOR to graph or defender/],
       ['an unknown cloud', { M365D_CLOUD: 'Mooncake' }, /^M365D_CLOUD "Mooncake" is not a cloud/],
@@ -244,15 +245,18 @@ describe('runtime end to end (built entries)', function () {
       expect(secretFields).to.deep.equal(Object.keys(planted).sort());
     });
 
+    // a secret and a certificate together are a configuration error (one sign-in method at a time): a run that is to
+    // complete with the secret leaves the certificate out, the certificate run the secret
+    const withSecret = { M365D_CLIENT_CERTIFICATE: undefined };
     const scenarios: Array<[string, Record<string, string | undefined>, Record<string, unknown>]> = [
-      ['a completed run that tries to print them', { M365D_LOG_LEVEL: 'debug' }, { ...INPUT, leak_secrets: true, stray_output: true }],
-      ['a failed run whose error carries them', {}, { ...INPUT, leak_secrets: true, fail_with: 'API_ERROR' }],
+      ['a completed run that tries to print them', { ...withSecret, M365D_LOG_LEVEL: 'debug' }, { ...INPUT, leak_secrets: true, stray_output: true }],
+      ['a failed run whose error carries them', withSecret, { ...INPUT, leak_secrets: true, fail_with: 'API_ERROR' }],
       ['a certificate run that prints the key', { M365D_CLIENT_SECRET: undefined }, { ...INPUT, leak_secrets: true }],
       ['a configuration error', { M365D_TENANT_ID: 'not a tenant' }, INPUT],
       ['a bad certificate path', { M365D_CLIENT_CERTIFICATE: 'Planted~Client.Secret_9f8e7d6c5b4a' }, INPUT],
       ['a bad proxy URL', { M365D_PROXY_URL: 'socks5://proxyuser:Planted-Proxy-P%40ss-1234@proxy.invalid:1080' }, INPUT],
-      ['the proxy from HTTPS_PROXY', { M365D_PROXY_URL: undefined, HTTPS_PROXY: 'http://proxyuser:Planted-Proxy-P%40ss-1234@proxy.invalid:3128' }, { ...INPUT, leak_secrets: true }],
-      ['invalid input', {}, { ...INPUT, unknown_param: 'Planted~Client.Secret_9f8e7d6c5b4a' }],
+      ['the proxy from HTTPS_PROXY', { ...withSecret, M365D_PROXY_URL: undefined, HTTPS_PROXY: 'http://proxyuser:Planted-Proxy-P%40ss-1234@proxy.invalid:3128' }, { ...INPUT, leak_secrets: true }],
+      ['invalid input', withSecret, { ...INPUT, unknown_param: 'Planted~Client.Secret_9f8e7d6c5b4a' }],
     ];
     for (const [what, env, input] of scenarios) {
       it(what, async () => {
@@ -275,7 +279,7 @@ describe('runtime end to end (built entries)', function () {
         'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbmFseXN0In0.c2lnbmF0dXJlLXVua25vd24 Bearer abcdefghijklmnop http://bob:hunter2@proxy:3128',
       ];
       const message = [...hostile, `the client secret ${planted['M365D_CLIENT_SECRET']} in data`].join(' | ');
-      const run = await runEntry(ECHO, { env: { ...BASE_ENV, ...planted }, input: { ...INPUT, message } });
+      const run = await runEntry(ECHO, { env: { ...BASE_ENV, ...planted, ...withSecret }, input: { ...INPUT, message } });
       expectValid(run);
       expect(run.code).to.equal(0);
       const expected = [...hostile, 'the client secret [REDACTED] in data'].join(' | ');
@@ -317,7 +321,7 @@ describe('runtime end to end (built entries)', function () {
 
     it('a result written in many chunks, with them in thousands of entities', async () => {
       const target_entities = Array.from({ length: 3000 }, (_, i) => ({ Identifier: `host-${i}-Planted~Client.Secret_9f8e7d6c5b4a-Planted-Proxy-P@ss-1234`, EntityType: 'HOSTNAME' }));
-      const run = await runEntry(ECHO, { env: { ...BASE_ENV, ...planted }, input: { ...INPUT, leak_secrets: true, message: 'm'.repeat(150_000), target_entities } });
+      const run = await runEntry(ECHO, { env: { ...BASE_ENV, ...planted, ...withSecret }, input: { ...INPUT, leak_secrets: true, message: 'm'.repeat(150_000), target_entities } });
       expectValid(run);
       expect(run.stdout.length).to.be.greaterThan(400_000); // more than six chunks of 64 KB
       expect(`${JSON.stringify(JSON.parse(run.stdout))}\n`).to.equal(run.stdout); // one JSON object, as JSON.stringify writes it

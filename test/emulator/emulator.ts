@@ -3,6 +3,8 @@
 // (tenant/) answers the Graph and Defender XDR faces; the hunting engine (hunting/) is built here and attached to it;
 // the Defender for Endpoint face (endpoint/) is built from the same seeded devices.
 // Imports nothing from lib/, actions/ or scripts/.
+import * as crypto from 'node:crypto';
+import * as http from 'node:http';
 import * as https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -16,6 +18,8 @@ import { defenderError, faultAnswer, graphError, notFound, type ErrorFlavor, typ
 import { Faults, FaultError, parseFault, retryAfterHeader, type Fault, type FaultSpec } from './faults';
 import { bucketFor, formatWindow, Quotas } from './quotas';
 import { isObject } from './jwt';
+import { OidcIssuer, TOKEN_EXCHANGE_AUDIENCE, type FederatedTokenRequest } from './platform/federation';
+import { APP_SERVICE_TOKEN_PATH, platformRoute, type ManagedIdentityInfo, type ManagedIdentityName, type PlatformOptions } from './platform/managed-identity';
 
 export interface EmulatorOptions {
   /** 0 (default) = any free port */
@@ -35,6 +39,8 @@ export interface EmulatorOptions {
   quotaClock?: () => number;
   /** access-token lifetime (default 3599 s, as Entra answers) */
   tokenLifetimeSeconds?: number;
+  /** lifetime of the tokens the managed identity endpoints issue (default 86399 s: IMDS tokens live about a day) */
+  managedIdentityTokenLifetimeSeconds?: number;
   /** rows generated per hunting event table */
   huntingRowsPerTable?: number;
   /** builds the tenant (default: createTenant from tenant/) — tests pass a small fake */
@@ -123,6 +129,21 @@ export interface Emulator {
   health(): Record<string, unknown>;
   /** an access token issued in-process (no HTTP), for `resource` (default: the emulator's origin) */
   issueToken(app?: AppName, resource?: string): string;
+  /** the plain-HTTP loopback listener of the managed identity endpoints: "http://127.0.0.1:PORT" */
+  platformUrl: string;
+  /** the host's managed identities: system-assigned `mi-system`, user-assigned `mi-user` (every role) and `mi-user-readonly` (read roles only) */
+  managedIdentities: ManagedIdentityInfo[];
+  managedIdentity(name: ManagedIdentityName): ManagedIdentityInfo;
+  /** App Service's IDENTITY_HEADER (a secret the client must send as X-IDENTITY-HEADER) */
+  identityHeader: string;
+  /** the platform variables MSAL reads: IMDS through AZURE_POD_IDENTITY_AUTHORITY_HOST, App Service through IDENTITY_ENDPOINT + IDENTITY_HEADER */
+  platformEnv: { imds: Record<string, string>; appService: Record<string, string> };
+  /** the whole environment of a run signing in with a managed identity (Graph flavour): M365D_AUTH=managed_identity, the platform's variables, and the identity named (default: system-assigned) */
+  managedIdentityEnv(platform: 'imds' | 'appService', name?: ManagedIdentityName): Record<string, string>;
+  /** workload identity: the cluster's OIDC issuer and the federated credential registered on the `full` app */
+  federation: { issuer: string; subject: string; audience: string; clientId: string };
+  /** a service-account token signed by the cluster's issuer (defaults: the registered subject, api://AzureADTokenExchange, one hour) */
+  issueFederatedToken(request?: FederatedTokenRequest): string;
   stop(): Promise<void>;
 }
 
@@ -189,6 +210,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const incidents = options.incidents ?? (alerts !== undefined ? Math.ceil(alerts / 2.5) : 100);
   const timeScale = options.timeScale ?? 1;
   const tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 3599;
+  const miTokenLifetimeSeconds = options.managedIdentityTokenLifetimeSeconds ?? 86_399;
   const rowsPerTable = options.huntingRowsPerTable;
   const tenantFactory = options.tenantFactory ?? createTenant;
   const huntingFactory = options.huntingFactory ?? createHuntingEngine;
@@ -198,6 +220,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const actionSeconds = options.machineActionSeconds ?? { pending: 15, running: 45 };
   if (!(actionSeconds.pending >= 0 && actionSeconds.running >= 0)) throw new Error('machineActionSeconds: pending and running must be numbers >= 0');
   const timing = { pendingMs: (actionSeconds.pending * 1000) / timeScale, runningMs: (actionSeconds.running * 1000) / timeScale };
+  if (!(miTokenLifetimeSeconds > 0)) throw new Error('managedIdentityTokenLifetimeSeconds must be > 0');
   const tenantId = derivedGuid(seed, 'tenant');
 
   // ---- service clock
@@ -222,6 +245,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   // ---- PKI, apps
   const pki: Pki = await createPki(['full', 'certonly']);
   const apps: RegisteredApp[] = registerApps(seed, pki);
+
+  // ---- workload identity federation: a cluster's OIDC issuer, and a federated credential on the full app
+  const cluster = new OidcIssuer(`https://westeurope.oic.prod-aks.azure.com/${tenantId}/${derivedGuid(seed, 'cluster')}/`);
+  const ficSubject = 'system:serviceaccount:soar:m365d-engine';
+  const fullApp = apps.find((a) => a.name === 'full');
+  if (fullApp) fullApp.federatedCredentials = [{ name: 'soar-engine', issuer: cluster.issuer, subject: ficSubject, audiences: [TOKEN_EXCHANGE_AUDIENCE] }];
+
+  // ---- managed identities of the host (service principals with app roles, as the apps)
+  const allRoles = fullApp?.roles ?? [];
+  const readRoles = apps.find((a) => a.name === 'readonly')?.roles ?? [];
+  const userResourceId = (name: string): string => `/subscriptions/${derivedGuid(seed, 'subscription')}/resourceGroups/soar/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
+  const managedIdentities: ManagedIdentityInfo[] = [
+    { name: 'mi-system', kind: 'system', clientId: derivedGuid(seed, 'mi:system:client'), objectId: derivedGuid(seed, 'mi:system:object'), roles: [...allRoles] },
+    { name: 'mi-user', kind: 'user', clientId: derivedGuid(seed, 'mi:user:client'), objectId: derivedGuid(seed, 'mi:user:object'), resourceId: userResourceId('soar-engine'), roles: [...allRoles] },
+    { name: 'mi-user-readonly', kind: 'user', clientId: derivedGuid(seed, 'mi:readonly:client'), objectId: derivedGuid(seed, 'mi:readonly:object'), resourceId: userResourceId('soar-reader'), roles: [...readRoles] },
+  ];
+  const miPrincipals: RegisteredApp[] = managedIdentities.map((mi) => ({ name: mi.name, displayName: `M365D emulator managed identity (${mi.name})`, clientId: mi.clientId, roles: mi.roles }));
+  const identityHeader = crypto.randomBytes(24).toString('base64url');
 
   const faults = new Faults();
   const quotas = new Quotas(timeScale, options.quotas !== false, options.quotaClock);
@@ -522,8 +563,49 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   origin = `https://127.0.0.1:${port}`;
   identity = new Identity({
-    tenantId, apps, signing: pki.signing, origins: [origin, `https://localhost:${port}`], tokenLifetimeSeconds, now,
+    tenantId, apps: [...apps, ...miPrincipals], signing: pki.signing, origins: [origin, `https://localhost:${port}`], tokenLifetimeSeconds, now,
+    issuerOf: (iss) => (iss === cluster.issuer ? cluster : undefined),
   });
+
+  // ---- the managed identity endpoints: plain HTTP, loopback only
+  const platform: PlatformOptions = {
+    identities: managedIdentities, identityHeader, tenantId, now,
+    classifyResource: (r) => identity.classifyResource(r),
+    issue(mi, resource) {
+      const principal = miPrincipals.find((p) => p.clientId === mi.clientId)!;
+      const audience = identity.classifyResource(resource)!;
+      return { accessToken: String(identity.issue(principal, resource, audience, miTokenLifetimeSeconds).access_token), lifetime: miTokenLifetimeSeconds };
+    },
+  };
+  const platformServer = http.createServer((req, res) => {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const entry: RequestLogEntry = { seq: ++seq, time: now().toISOString(), method, path: url.pathname, query: sanitizeQuery(url.search.slice(1)), status: null };
+    log.push(entry);
+    if (log.length > logLimit) log = log.slice(log.length - logLimit);
+    const started = performance.now();
+    req.resume();
+    req.on('end', () => {
+      const answer = platformRoute(platform, { method, path: url.pathname, query: url.searchParams, headers: headerMap(req) })
+        ?? { status: 404, headers: {}, body: { error: 'not_found', error_description: `No managed identity endpoint ${url.pathname}` } };
+      entry.clientId = url.searchParams.get('client_id') ?? undefined;
+      send(res, answer, false);
+      entry.status = answer.status;
+      entry.durationMs = Math.round((performance.now() - started) * 10) / 10;
+      options.onRequest?.(entry);
+    });
+  });
+  platformServer.on('connection', (s: Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  await new Promise<void>((resolve, reject) => {
+    platformServer.once('error', reject);
+    platformServer.listen(0, '127.0.0.1', () => { platformServer.off('error', reject); resolve(); });
+  });
+  const platformAddr = platformServer.address();
+  const platformUrl = `http://127.0.0.1:${typeof platformAddr === 'object' && platformAddr ? platformAddr.port : 0}`;
+  const platformEnv = {
+    imds: { AZURE_POD_IDENTITY_AUTHORITY_HOST: platformUrl },
+    appService: { IDENTITY_ENDPOINT: `${platformUrl}${APP_SERVICE_TOKEN_PATH}`, IDENTITY_HEADER: identityHeader },
+  };
 
   const full = apps.find((a) => a.name === 'full');
   if (!full?.clientSecret) throw new Error('internal: the full app has no secret');
@@ -539,6 +621,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   const appInfos = apps.map(appInfo);
   let stopped = false;
+  const miByName = (name: ManagedIdentityName): ManagedIdentityInfo => {
+    const mi = managedIdentities.find((m) => m.name === name);
+    if (!mi) throw new Error(`no managed identity named ${name}`);
+    return mi;
+  };
 
   const api: Emulator = {
     url: origin, origin, port, tenantId, caPem: pki.ca.pem,
@@ -592,13 +679,32 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (!audience) throw new Error(`unknown resource ${res}`);
       return String(identity.issue(app, res, audience).access_token);
     },
+    platformUrl,
+    managedIdentities: managedIdentities.map((m) => ({ ...m, roles: [...m.roles] })),
+    managedIdentity: (name) => ({ ...miByName(name) }),
+    identityHeader,
+    platformEnv,
+    managedIdentityEnv(which, name = 'mi-system') {
+      const mi = miByName(name);
+      return {
+        M365D_API_URL: origin, M365D_API_FLAVOR: 'graph', M365D_ENDPOINT_API_URL: origin, M365D_CA_CERTIFICATE: pki.ca.pem, M365D_AUTH: 'managed_identity',
+        ...(mi.kind === 'user' ? { M365D_CLIENT_ID: mi.clientId } : {}),
+        ...platformEnv[which],
+      };
+    },
+    federation: { issuer: cluster.issuer, subject: ficSubject, audience: TOKEN_EXCHANGE_AUDIENCE, clientId: full.clientId },
+    issueFederatedToken: (request = {}) => cluster.issue({ ...request, subject: request.subject ?? ficSubject }),
     async stop(): Promise<void> {
       if (stopped) return;
       stopped = true;
       for (const t of timers) clearTimeout(t);
       timers.clear();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = Promise.all([
+        new Promise<void>((resolve) => server.close(() => resolve())),
+        new Promise<void>((resolve) => platformServer.close(() => resolve())),
+      ]);
       server.closeAllConnections();
+      platformServer.closeAllConnections();
       for (const s of sockets) s.destroy();
       await closed;
     },

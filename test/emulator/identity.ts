@@ -31,6 +31,8 @@ import * as crypto from 'node:crypto';
 import { entraError, type HttpAnswer } from './errors';
 import { b64url, decodeJwt, isObject, signJwt, verifyJwtSignature, type JsonObject } from './jwt';
 import type { IssuedCertificate, Pki } from './pki';
+import { checkFederatedAssertion, type FederatedCredential, type OidcIssuer } from './platform/federation';
+import type { ManagedIdentityName } from './platform/managed-identity';
 
 export const GRAPH_ROLES = ['SecurityIncident.ReadWrite.All', 'SecurityIncident.Read.All', 'SecurityAlert.ReadWrite.All', 'SecurityAlert.Read.All', 'ThreatHunting.Read.All'];
 export const DEFENDER_ROLES = ['Incident.ReadWrite.All', 'Incident.Read.All', 'AdvancedHunting.Read.All'];
@@ -64,11 +66,14 @@ export const ENDPOINT_ROLES = ['Machine.Read.All', 'Machine.ReadWrite.All', 'Mac
 export type AppName = 'full' | 'readonly' | 'nohunting' | 'certonly';
 
 export interface RegisteredApp {
-  name: AppName;
+  /** an app registration, or a managed identity's service principal (platform/managed-identity.ts) */
+  name: AppName | ManagedIdentityName;
   displayName: string;
   clientId: string;
   clientSecret?: string;
   certificate?: IssuedCertificate;
+  /** workload identity federation: the external tokens this app accepts as client assertions (platform/federation.ts) */
+  federatedCredentials?: FederatedCredential[];
   roles: string[];
 }
 
@@ -157,6 +162,8 @@ export interface IdentityOptions {
   tokenLifetimeSeconds: number;
   /** the service clock */
   now: () => Date;
+  /** the external OIDC issuers federated credentials may name (platform/federation.ts) */
+  issuerOf?: (iss: string) => OidcIssuer | undefined;
 }
 
 export class Identity {
@@ -312,6 +319,11 @@ export class Identity {
     }
     const jwt = decodeJwt(assertion);
     if (!jwt) return err(400, 'invalid_request', 50027, 'JWT token is invalid or malformed.');
+    // not signed by the app itself (iss is not its client id): a federated token, checked against the app's
+    // federated credentials (learn.microsoft.com/entra/workload-id/workload-identity-federation)
+    if (jwt.payload.iss !== app.clientId && app.federatedCredentials?.length) {
+      return checkFederatedAssertion(app.federatedCredentials, (iss) => this.o.issuerOf?.(iss), jwt, err);
+    }
     const h = jwt.header;
     const x5t = typeof h.x5t === 'string' ? h.x5t : undefined;
     const x5tS256 = typeof h['x5t#S256'] === 'string' ? (h['x5t#S256'] as string) : undefined;
@@ -357,9 +369,9 @@ export class Identity {
   }
 
   /** Issues an access token (RS256 JWT signed by the emulator). */
-  issue(app: RegisteredApp, resource: string, audience: Audience): JsonObject {
+  issue(app: RegisteredApp, resource: string, audience: Audience, lifetimeSeconds?: number): JsonObject {
     const now = Math.floor(this.o.now().getTime() / 1000);
-    const life = this.o.tokenLifetimeSeconds;
+    const life = lifetimeSeconds ?? this.o.tokenLifetimeSeconds;
     const roles = app.roles.filter((r) => audience === 'origin'
       || (audience === 'graph' ? GRAPH_ROLES.includes(r) : audience === 'endpoint' ? ENDPOINT_ROLES.includes(r) : DEFENDER_ROLES.includes(r)));
     const uti = b64url(crypto.randomBytes(16));

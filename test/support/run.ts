@@ -37,11 +37,14 @@ export const BASE_ENV: Record<string, string> = {
   M365D_CLIENT_SECRET: 'base-client-secret-value',
 };
 
-/** The environment of the test process minus anything M365D_ or proxy related, plus `env`. */
+/**
+ * The environment of the test process minus anything M365D_, proxy or Azure identity related (AZURE_*, IDENTITY_*,
+ * MSI_*, IMDS_*: a test machine on Azure must not hand its own managed identity or federated token to a run), plus `env`.
+ */
 export function cleanEnv(env: Record<string, string | undefined> = {}): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !/^M365D_/.test(k) && !/^(https?|no|all)_proxy$/i.test(k)) out[k] = v;
+    if (v !== undefined && !/^(M365D|AZURE|IDENTITY|MSI|IMDS)_/.test(k) && !/^(https?|no|all)_proxy$/i.test(k)) out[k] = v;
   }
   for (const [k, v] of Object.entries(env)) {
     if (v === undefined) delete out[k];

@@ -21,6 +21,10 @@ const CONTRACT_CONFIGURATION: Record<string, unknown> = {
   M365D_CLIENT_ID: null,
   M365D_CLIENT_SECRET: null,
   M365D_CLIENT_CERTIFICATE: null,
+  M365D_AUTH: null,
+  M365D_MANAGED_IDENTITY_RESOURCE_ID: null,
+  M365D_MANAGED_IDENTITY_OBJECT_ID: null,
+  M365D_FEDERATED_TOKEN_FILE: null,
   M365D_VERIFY_SSL: true,
   M365D_CA_CERTIFICATE: null,
   M365D_PROXY_URL: null,
@@ -63,7 +67,12 @@ describe('package files', () => {
     expect(manifest.configuration.map((f: { env: string }) => f.env)).to.have.members(Object.keys(CONTRACT_CONFIGURATION));
     expect(byEnv).to.deep.equal(CONTRACT_CONFIGURATION);
     const required = manifest.configuration.filter((f: { required: boolean }) => f.required).map((f: { env: string }) => f.env);
-    expect(required).to.deep.equal(['M365D_TENANT_ID', 'M365D_CLIENT_ID']);
+    // none: a managed identity needs neither a tenant nor a client id, so the configuration asks for them where the
+    // sign-in method needs them (CONFIGURATION naming the variable), and their default_description says when
+    expect(required).to.deep.equal([]);
+    const described = Object.fromEntries(manifest.configuration.map((f: { env: string; default_description?: string }) => [f.env, f.default_description]));
+    expect(described['M365D_TENANT_ID']).to.match(/^required, except with a managed identity/);
+    expect(described['M365D_CLIENT_ID']).to.match(/^required for an app registration/);
   });
 
   it('lists each action\'s permissions as pairs of PERMISSIONS (lib/defender/api.ts), so the README cannot name others', () => {

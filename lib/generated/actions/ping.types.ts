@@ -62,7 +62,22 @@ export interface PingResult {
   cloud: string;
   tenant_id: string;
   client_id: string;
-  credential: "secret" | "certificate";
+  /**
+   * The sign-in method used (M365D_AUTH, or inferred from the credential that is set).
+   */
+  credential: "secret" | "certificate" | "managed_identity" | "workload_identity";
+  /**
+   * For a managed identity: which one (system-assigned, or the user-assigned identity's id and the variable that named it).
+   */
+  managed_identity?: string;
+  /**
+   * For a managed identity: the platform endpoint MSAL chose (AppService, AzureArc, CloudShell, DefaultToImds, Imds, MachineLearning, ServiceFabric).
+   */
+  managed_identity_source?: string;
+  /**
+   * For workload identity: the token file read (its path, never its content).
+   */
+  federated_token_file?: string;
   /**
    * Each check made, in order.
    */

@@ -161,12 +161,14 @@ describe('configuration (M365D_* variables)', () => {
 
   describe('credentials', () => {
     it('needs a secret or a certificate', () => {
-      expect(configError({ ...BASE, M365D_CLIENT_SECRET: '' })).to.match(/Neither M365D_CLIENT_SECRET nor M365D_CLIENT_CERTIFICATE is set/);
+      expect(configError({ ...BASE, M365D_CLIENT_SECRET: '' })).to.match(/^No credential is configured: set M365D_CLIENT_SECRET or M365D_CLIENT_CERTIFICATE/);
     });
-    it('takes a certificate as PEM text, preferring it over a secret with a warning', () => {
-      const c = loadConfig({ ...BASE, M365D_CLIENT_CERTIFICATE: CERT_PEM });
+    it('takes a certificate as PEM text; with a secret too it is a contradiction, not a preference', () => {
+      const c = loadConfig({ ...BASE, M365D_CLIENT_SECRET: undefined, M365D_CLIENT_CERTIFICATE: CERT_PEM });
       expect(c.credential).to.deep.equal({ kind: 'certificate', pem: CERT_PEM.trim(), source: 'text' });
-      expect(c.warnings.join(' ')).to.match(/Both M365D_CLIENT_SECRET and M365D_CLIENT_CERTIFICATE are set; the certificate is used/);
+      expect(configError({ ...BASE, M365D_CLIENT_CERTIFICATE: CERT_PEM })).to.equal(
+        'M365D_CLIENT_SECRET and M365D_CLIENT_CERTIFICATE are both set, credentials of two sign-in methods (secret and certificate): keep the one to use and clear the other.',
+      );
     });
     it('takes a certificate from a file', () => {
       const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cfg-')), 'app.pem');
@@ -177,13 +179,13 @@ describe('configuration (M365D_* variables)', () => {
     });
     it('does not echo a certificate value that is neither PEM nor a readable file', () => {
       const secretish = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7-not-a-path';
-      const msg = configError({ ...BASE, M365D_CLIENT_CERTIFICATE: secretish });
+      const msg = configError({ ...BASE, M365D_CLIENT_SECRET: undefined, M365D_CLIENT_CERTIFICATE: secretish });
       expect(msg).to.match(/M365D_CLIENT_CERTIFICATE is not PEM text, and the file it names cannot be read \(ENOENT\)/);
       expect(msg).not.to.include(secretish);
     });
     it('needs both the private key and the certificate in the PEM', () => {
-      expect(configError({ ...BASE, M365D_CLIENT_CERTIFICATE: CA_PEM })).to.match(/holds no private key/);
-      expect(configError({ ...BASE, M365D_CLIENT_CERTIFICATE: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----' })).to.match(/holds no certificate/);
+      expect(configError({ ...BASE, M365D_CLIENT_SECRET: undefined, M365D_CLIENT_CERTIFICATE: CA_PEM })).to.match(/holds no private key/);
+      expect(configError({ ...BASE, M365D_CLIENT_SECRET: undefined, M365D_CLIENT_CERTIFICATE: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----' })).to.match(/holds no certificate/);
     });
   });
 
