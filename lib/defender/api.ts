@@ -18,7 +18,7 @@ export type { Capability, Resource, Surface } from './surfaces';
  * API, alerts still need Graph's SecurityAlert permissions, since alerts go to Graph).
  */
 export const PERMISSIONS: Readonly<Record<Capability, Readonly<Record<ApiFlavor, string>>>> = Object.fromEntries(
-  (['readIncidents', 'writeIncidents', 'readAlerts', 'writeAlerts', 'hunting'] as const).map((c) => [c, { graph: permissionFor(c, 'graph').permission, defender: permissionFor(c, 'defender').permission }]),
+  (['readIncidents', 'writeIncidents', 'readAlerts', 'writeAlerts', 'hunting', 'readAccounts', 'accountActions'] as const).map((c) => [c, { graph: permissionFor(c, 'graph').permission, defender: permissionFor(c, 'defender').permission }]),
 ) as Record<Capability, Record<ApiFlavor, string>>;
 
 export const API_NAMES: Readonly<Record<ApiFlavor, string>> = SURFACE_NAMES;

@@ -16,6 +16,8 @@
 // Token audience: `<root origin>/.default` on both surfaces here (Graph: the Graph host; Defender XDR: "Tokens can be
 // acquired by accessing https://api.security.microsoft.com", defender-xdr/api-create-app-web.md). The scope is a field
 // of its own because the Defender for Endpoint API's audience is not its host (reference defender-api-next.md §2.1).
+// Identity accounts (Defender for Identity, issue 16) are on Graph only, like alerts: 'identities' goes to Graph
+// whatever the configured family.
 // Permissions: Microsoft's permission references per call (Graph api-reference/v1.0/includes/permissions/*.md:
 // security-list-alerts_v2, security-alert-get: SecurityAlert.Read.All; security-alert-update,
 // security-alert-post-comments: SecurityAlert.ReadWrite.All).
@@ -24,10 +26,10 @@ import { CLOUD_PRESETS, type ApiFlavor, type Config } from '../runtime/config';
 
 export type SurfaceId = ApiFlavor; // 'graph' | 'defender'; issue 15 adds the Defender for Endpoint API
 
-export type Capability = 'readIncidents' | 'writeIncidents' | 'readAlerts' | 'writeAlerts' | 'hunting';
+export type Capability = 'readIncidents' | 'writeIncidents' | 'readAlerts' | 'writeAlerts' | 'hunting' | 'readAccounts' | 'accountActions';
 
 /** What a call is about: each resource is served by one surface for a given configuration. */
-export type Resource = 'incidents' | 'hunting' | 'alerts';
+export type Resource = 'incidents' | 'hunting' | 'alerts' | 'identities';
 
 export interface Surface {
   readonly id: SurfaceId;
@@ -48,6 +50,8 @@ export const RESOURCE_OF: Readonly<Record<Capability, Resource>> = {
   readAlerts: 'alerts',
   writeAlerts: 'alerts',
   hunting: 'hunting',
+  readAccounts: 'identities',
+  accountActions: 'identities',
 };
 
 export const SURFACE_NAMES: Readonly<Record<SurfaceId, string>> = { graph: 'Microsoft Graph', defender: 'the Defender XDR API' };
@@ -60,6 +64,11 @@ export const SURFACE_PERMISSIONS: Readonly<Record<SurfaceId, Readonly<Partial<Re
     readAlerts: 'SecurityAlert.Read.All',
     writeAlerts: 'SecurityAlert.ReadWrite.All',
     hunting: 'ThreatHunting.Read.All',
+    // Defender for Identity's identity accounts (issue 16): security-identitycontainer-list-identityaccounts.md and
+    // security-identityaccounts-get.md name SecurityIdentitiesAccount.Read.All; security-identityaccounts-invokeaction.md
+    // SecurityIdentitiesActions.ReadWrite.All
+    readAccounts: 'SecurityIdentitiesAccount.Read.All',
+    accountActions: 'SecurityIdentitiesActions.ReadWrite.All',
   },
   defender: {
     readIncidents: 'Incident.Read.All',
@@ -70,7 +79,7 @@ export const SURFACE_PERMISSIONS: Readonly<Record<SurfaceId, Readonly<Partial<Re
 
 /** The resources each surface serves when it is the configured one. */
 const SERVES: Readonly<Record<SurfaceId, readonly Resource[]>> = {
-  graph: ['incidents', 'hunting', 'alerts'],
+  graph: ['incidents', 'hunting', 'alerts', 'identities'],
   defender: ['incidents', 'hunting'],
 };
 

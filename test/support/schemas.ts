@@ -14,8 +14,8 @@ export function validatorFor(file: string): ValidateFunction {
     const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
     ajv.addVocabulary(['x-dropdown', 'x-list']);
     // relative $refs resolve against the file's $id; load the common schemas under their ids
-    for (const common of ['common/context.schema.json', 'common/result.schema.json', 'common/incident.schema.json', 'common/hunting.schema.json']) {
-      ajv.addSchema(JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas', common), 'utf8')));
+    for (const common of fs.readdirSync(path.join(repoRoot, 'schemas', 'common')).filter((f) => f.endsWith('.schema.json')).sort()) {
+      ajv.addSchema(JSON.parse(fs.readFileSync(path.join(repoRoot, 'schemas', 'common', common), 'utf8')));
     }
     const schema = JSON.parse(fs.readFileSync(abs, 'utf8'));
     v = ajv.getSchema(schema.$id) ?? ajv.compile(schema);
