@@ -28,7 +28,7 @@ export default defineAction({
     };
     if (Object.keys(request).length === 0) throw invalidInput('Nothing to update: give at least one of status, classification, determination, assign_to, tags.');
     const api = defenderApiFor(ctx);
-    checkRequest(request, api.flavor);
+    checkRequest(request, ctx.config.apiFlavor);
     const incidents = incidentsClient(api, ctx.config, ctx.log);
     const current = await incidents.get(id);
     const plan = planUpdate(current, request);

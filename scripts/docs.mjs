@@ -21,7 +21,7 @@ class DocsError extends Error {}
 const cell = (s) => String(s).replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
 const code = (v) => '`' + String(v).replace(/`/g, "'") + '`';
 const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
-const API = { graph: 'Microsoft Graph', defender: 'Defender XDR API (Microsoft Threat Protection)' };
+const API = { graph: 'Microsoft Graph', defender: 'Defender XDR API (Microsoft Threat Protection)', endpoint: 'the Defender for Endpoint API (WindowsDefenderATP)' };
 
 function configurationBlock(manifest) {
   const rows = manifest.configuration.map((f) => {

@@ -1,4 +1,4 @@
-// One API surface (surfaces.ts: Graph security v1.0 or the Defender XDR API) as authenticated JSON calls: a bearer
+// One API surface (surfaces.ts: Graph security v1.0, the Defender XDR API or the Defender for Endpoint API) as authenticated JSON calls: a bearer
 // token from lib/auth for the surface's audience, one renewal when a cached token is refused (401), and Microsoft's
 // errors as ActionErrors that name the permission the call needs on that surface.
 
@@ -9,19 +9,20 @@ import type { Logger } from '../runtime/log';
 import { shapeError } from '../runtime/shape';
 import { createHttpClient, errorForResponse, errorForTransport, TransportError, type HttpClient, type HttpMethod, type Transport } from '../http';
 import { createTokenProvider, type TokenProvider } from '../auth';
-import { permissionFor, surfaceFor, SURFACE_NAMES, type Capability, type Resource, type Surface } from './surfaces';
+import { permissionFor, RESOURCE_OF, surfaceFor, SURFACE_NAMES, type Capability, type Resource, type Surface, type SurfaceId } from './surfaces';
 
 export type { Capability, Resource, Surface } from './surfaces';
 
 /**
  * The application permission each capability needs, per configured API family (from surfaces.ts: on the Defender XDR
- * API, alerts still need Graph's SecurityAlert permissions, since alerts go to Graph).
+ * API, alerts still need Graph's SecurityAlert permissions, since alerts go to Graph; machines and indicators need the
+ * Defender for Endpoint API's whatever the family).
  */
 export const PERMISSIONS: Readonly<Record<Capability, Readonly<Record<ApiFlavor, string>>>> = Object.fromEntries(
-  (['readIncidents', 'writeIncidents', 'readAlerts', 'writeAlerts', 'hunting', 'readAccounts', 'accountActions'] as const).map((c) => [c, { graph: permissionFor(c, 'graph').permission, defender: permissionFor(c, 'defender').permission }]),
+  (Object.keys(RESOURCE_OF) as Capability[]).map((c) => [c, { graph: permissionFor(c, 'graph').permission, defender: permissionFor(c, 'defender').permission }]),
 ) as Record<Capability, Record<ApiFlavor, string>>;
 
-export const API_NAMES: Readonly<Record<ApiFlavor, string>> = SURFACE_NAMES;
+export const API_NAMES: Readonly<Record<SurfaceId, string>> = SURFACE_NAMES;
 
 export interface ApiCall {
   method: HttpMethod;
@@ -41,13 +42,13 @@ export interface ApiCall {
 }
 
 export interface DefenderApi {
-  /** the surface's family: which backend a resource module uses */
-  readonly flavor: ApiFlavor;
+  /** the surface: which backend a resource module uses */
+  readonly flavor: SurfaceId;
   readonly surface: Surface;
   /** the surface's root (nextLinks are followed only on its origin) */
   readonly apiUrl: string;
   readonly tokens: TokenProvider;
-  /** the name of the API in messages: "Microsoft Graph", "the Defender XDR API" */
+  /** the name of the API in messages: "Microsoft Graph", "the Defender XDR API", "the Defender for Endpoint API" */
   readonly name: string;
   /**
    * The parsed JSON answer (undefined for an empty body), unchecked: read it through lib/runtime/shape.ts (listPage,

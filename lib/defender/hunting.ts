@@ -30,7 +30,7 @@ export async function runHuntingQuery(api: DefenderApi, query: string, timespan?
   // a query reads only: safe to send again after a reset or a timeout
   const label = 'running the hunting query';
   const answer = await api.call({ ...call, label, capability: 'hunting', idempotent: true });
-  const { schema, rows } = huntingTable(answer, { api: api.name, label }, ANSWER_KEYS[api.flavor]);
+  const { schema, rows } = huntingTable(answer, { api: api.name, label }, ANSWER_KEYS[api.flavor === 'graph' ? 'graph' : 'defender']);
   return { schema, rows };
 }
 

@@ -18,14 +18,20 @@ export type ApiFlavor = 'graph' | 'defender';
 export interface CloudPreset {
   apiUrl: string;
   loginUrl: string;
+  /** the Defender for Endpoint API root (machines, machine actions, indicators) */
+  endpointApiUrl: string;
 }
 
-/** Defaults of each cloud (Microsoft: defender-xdr/usgov.md, graph concepts/deployments.md). */
+/**
+ * Defaults of each cloud (Microsoft: defender-xdr/usgov.md, graph concepts/deployments.md; the Defender for Endpoint
+ * API: defender-endpoint/api/exposed-apis-list.md for Worldwide, defender-endpoint/gov.md "API" for GCC, GCC High and
+ * DoD).
+ */
 export const CLOUD_PRESETS: Readonly<Record<Cloud, CloudPreset>> = {
-  Worldwide: { apiUrl: 'https://graph.microsoft.com', loginUrl: 'https://login.microsoftonline.com' },
-  GCC: { apiUrl: 'https://graph.microsoft.com', loginUrl: 'https://login.microsoftonline.com' },
-  'GCC High': { apiUrl: 'https://graph.microsoft.us', loginUrl: 'https://login.microsoftonline.us' },
-  DoD: { apiUrl: 'https://dod-graph.microsoft.us', loginUrl: 'https://login.microsoftonline.us' },
+  Worldwide: { apiUrl: 'https://graph.microsoft.com', loginUrl: 'https://login.microsoftonline.com', endpointApiUrl: 'https://api.security.microsoft.com' },
+  GCC: { apiUrl: 'https://graph.microsoft.com', loginUrl: 'https://login.microsoftonline.com', endpointApiUrl: 'https://api-gcc.securitycenter.microsoft.us' },
+  'GCC High': { apiUrl: 'https://graph.microsoft.us', loginUrl: 'https://login.microsoftonline.us', endpointApiUrl: 'https://api-gov.securitycenter.microsoft.us' },
+  DoD: { apiUrl: 'https://dod-graph.microsoft.us', loginUrl: 'https://login.microsoftonline.us', endpointApiUrl: 'https://api-gov.securitycenter.microsoft.us' },
 };
 
 export const GRAPH_HOSTS: ReadonlySet<string> = new Set(['graph.microsoft.com', 'graph.microsoft.us', 'dod-graph.microsoft.us']);
@@ -53,6 +59,14 @@ export interface Config {
   apiOrigin: string;
   apiHost: string;
   apiFlavor: ApiFlavor;
+  /**
+   * The Defender for Endpoint API root (M365D_ENDPOINT_API_URL, else the cloud's): https origin plus any path prefix,
+   * without a trailing slash and without /api (calls add /api/machines...)
+   */
+  endpointApiUrl: string;
+  endpointApiOrigin: string;
+  /** M365D_ACTION_TIMEOUT: the seconds the engine gives the run (its own kill timer), when it says so */
+  actionTimeoutSeconds?: number;
   /** Entra ID authority host as an https origin, without the tenant */
   loginUrl: string;
   tenantId: string;
@@ -146,6 +160,32 @@ function parseApi(env: Env, cloud: Cloud): Pick<Config, 'apiUrl' | 'apiOrigin' |
     p = p.replace(/\/api$/i, '');
   }
   return { apiUrl: `${url.origin}${p}`, apiOrigin: url.origin, apiHost: url.host, apiFlavor: flavor };
+}
+
+/** M365D_ENDPOINT_API_URL, as M365D_API_URL is read: https only, a pasted /api (or /api/v1.0) dropped. */
+function parseEndpointApi(env: Env, cloud: Cloud): Pick<Config, 'endpointApiUrl' | 'endpointApiOrigin'> {
+  const raw = value(env, 'M365D_ENDPOINT_API_URL') ?? CLOUD_PRESETS[cloud].endpointApiUrl;
+  const url = parseHttpsUrl('M365D_ENDPOINT_API_URL', raw);
+  const p = url.pathname.replace(/\/+$/, '').replace(/\/api(?:\/v1\.0)?$/i, '');
+  return { endpointApiUrl: `${url.origin}${p}`, endpointApiOrigin: url.origin };
+}
+
+/** M365D_ACTION_TIMEOUT: a positive whole number of seconds, or unset. */
+export function parseActionTimeout(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw configurationError(`M365D_ACTION_TIMEOUT ${show(raw)} is not a positive whole number of seconds (the time the engine gives this run, e.g. 300).`);
+  }
+  return n;
+}
+
+/**
+ * The seconds a run has (CONTRACT.md section 3, M365D_ACTION_TIMEOUT): the lesser of the manifest's timeout_seconds and
+ * the time the engine gives the run, so that every wait ends with a result before the engine's own kill.
+ */
+export function runSeconds(manifestSeconds: number, engineSeconds: number | undefined): { seconds: number; because?: string } {
+  return engineSeconds !== undefined && engineSeconds < manifestSeconds ? { seconds: engineSeconds, because: 'M365D_ACTION_TIMEOUT' } : { seconds: manifestSeconds };
 }
 
 function parseLogin(env: Env, cloud: Cloud): string {
@@ -326,6 +366,8 @@ export function loadConfig(env: Env, deps: ConfigDeps = {}): Config {
   const warnings: string[] = [];
   const cloud = parseCloud(value(env, 'M365D_CLOUD'));
   const api = parseApi(env, cloud);
+  const endpointApi = parseEndpointApi(env, cloud);
+  const actionTimeoutSeconds = parseActionTimeout(value(env, 'M365D_ACTION_TIMEOUT'));
   const loginUrl = parseLogin(env, cloud);
 
   const tenantId = required(env, 'M365D_TENANT_ID', 'the directory (tenant) id of the Entra ID tenant, a GUID or a domain such as contoso.onmicrosoft.com');
@@ -345,6 +387,8 @@ export function loadConfig(env: Env, deps: ConfigDeps = {}): Config {
   return {
     cloud,
     ...api,
+    ...endpointApi,
+    ...(actionTimeoutSeconds !== undefined ? { actionTimeoutSeconds } : {}),
     loginUrl,
     tenantId,
     clientId,
@@ -366,6 +410,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     cloud: config.cloud,
     api_url: config.apiUrl,
     api_flavor: config.apiFlavor,
+    endpoint_api_url: config.endpointApiUrl,
     login_url: config.loginUrl,
     tenant_id: config.tenantId,
     client_id: config.clientId,
@@ -374,6 +419,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     ca_certificate: config.caCertificates ? 'set' : 'unset',
     proxy: config.proxy ? `${config.proxy.display} (from ${config.proxy.from})` : 'none',
     timeout_seconds: config.timeoutMs / 1000,
+    action_timeout_seconds: config.actionTimeoutSeconds,
     state_dir: config.stateDir,
     log_level: config.logLevel,
   };

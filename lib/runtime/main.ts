@@ -5,7 +5,7 @@
 import { setStrayOutputSink, writeLogLine, writeResult } from './stdio';
 import type { ActionDefinition, ActionContext } from './action';
 import type { ActionContextInput, ActionResultEnvelope } from '../generated/contract.types';
-import { describeConfig, loadConfig, secretsIn, type Config } from './config';
+import { describeConfig, loadConfig, runSeconds, secretsIn, type Config } from './config';
 import { resolveEntities } from './entities';
 import { ActionError } from './errors';
 import { parseArgs, readRawInput } from './input';
@@ -144,10 +144,11 @@ export async function main<Input, Result>(definition: ActionDefinition<Input, Re
     const context = params as unknown as Required<Pick<ActionContextInput, 'case_id' | 'alert_group_identifiers' | 'target_entities' | 'scope'>> & ActionContextInput;
     const { entities, skipped, duplicates } = resolveEntities(context.target_entities, context.scope, definition.entityTypes);
 
-    const deadline = started + spec.timeoutSeconds * 1000;
+    const { seconds, because } = runSeconds(spec.timeoutSeconds, config.actionTimeoutSeconds);
+    const deadline = started + seconds * 1000;
     timer = setTimeout(() => {
       controller.abort(new ActionError('TIMEOUT', 'deadline reached'));
-      void fail(new ActionError('TIMEOUT', `${spec.name} did not finish within its ${spec.timeoutSeconds} seconds.`));
+      void fail(new ActionError('TIMEOUT', `${spec.name} did not finish within its ${seconds} seconds${because ? ` (${because})` : ''}.`));
     }, Math.max(0, deadline - Date.now()));
 
     const ctx: ActionContext<Input> = {

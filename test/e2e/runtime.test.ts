@@ -161,6 +161,15 @@ describe('runtime end to end (built entries)', function () {
     expect(run.result['error']).to.deep.equal({ code: 'TIMEOUT', message: 'Echo did not finish within its 2 seconds.' });
   });
 
+  it('fails with TIMEOUT at M365D_ACTION_TIMEOUT when the engine gives less than the manifest (and never later than the manifest)', async () => {
+    const run = await runEntry(ECHO, { input: { ...INPUT, sleep_ms: '10000' }, env: { ...BASE_ENV, M365D_ACTION_TIMEOUT: '1' } });
+    expectValid(run);
+    expect(run.code).to.equal(1);
+    expect(run.result['error']).to.deep.equal({ code: 'TIMEOUT', message: 'Echo did not finish within its 1 seconds (M365D_ACTION_TIMEOUT).' });
+    const more = await runEntry(ECHO, { input: { ...INPUT, sleep_ms: '10000' }, env: { ...BASE_ENV, M365D_ACTION_TIMEOUT: '600' } });
+    expect(more.result['error']).to.deep.equal({ code: 'TIMEOUT', message: 'Echo did not finish within its 2 seconds.' });
+  });
+
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'] as const) {
     it(`answers ${signal} with one failed result and no state`, async () => {
       const run = await runEntry(ECHO, { input: { ...INPUT, sleep_ms: '10000' }, kill: { signal, afterLog: /Echo started/ } });

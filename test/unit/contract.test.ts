@@ -74,7 +74,7 @@ describe('CONTRACT.md', () => {
     }
     expect(implemented).to.have.members(manifest.configuration.map((f) => f.env));
     expect(implemented).to.have.length(manifest.configuration.length);
-    expect(planned).to.have.members(['M365D_ENDPOINT_API_URL', 'M365D_AUTH', 'M365D_MANAGED_IDENTITY_RESOURCE_ID', 'M365D_MANAGED_IDENTITY_OBJECT_ID', 'M365D_FEDERATED_TOKEN_FILE', 'M365D_ACTION_TIMEOUT']);
+    expect(planned).to.have.members(['M365D_AUTH', 'M365D_MANAGED_IDENTITY_RESOURCE_ID', 'M365D_MANAGED_IDENTITY_OBJECT_ID', 'M365D_FEDERATED_TOKEN_FILE']);
   });
 
   it('names the action types of the manifest\'s schema', () => {

@@ -16,6 +16,7 @@ const CONTRACT_CONFIGURATION: Record<string, unknown> = {
   M365D_API_URL: null,
   M365D_API_FLAVOR: null,
   M365D_LOGIN_URL: null,
+  M365D_ENDPOINT_API_URL: null,
   M365D_TENANT_ID: null,
   M365D_CLIENT_ID: null,
   M365D_CLIENT_SECRET: null,
@@ -24,6 +25,7 @@ const CONTRACT_CONFIGURATION: Record<string, unknown> = {
   M365D_CA_CERTIFICATE: null,
   M365D_PROXY_URL: null,
   M365D_TIMEOUT: 60,
+  M365D_ACTION_TIMEOUT: null,
   M365D_STATE_DIR: null,
   M365D_LOG_LEVEL: 'info',
 };

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { cacheKey } from '../../../lib/auth';
 import { TokenCache } from '../../../lib/auth/cache';
 import { createDefenderApi, PERMISSIONS } from '../../../lib/defender/api';
-import { configuredSurface, graphSurface, permissionFor, RESOURCE_OF, surfaceFor, SURFACE_PERMISSIONS, type Capability, type Resource } from '../../../lib/defender/surfaces';
+import { cloudOfEndpointHost, configuredSurface, endpointSurface, graphSurface, permissionFor, RESOURCE_OF, surfaceFor, SURFACE_PERMISSIONS, type Capability, type Resource } from '../../../lib/defender/surfaces';
 import { loadConfig, type Env } from '../../../lib/runtime/config';
 import type { Logger } from '../../../lib/runtime/log';
 import type { HttpRequest, Transport } from '../../../lib/http';
@@ -37,6 +37,34 @@ describe('API surfaces (lib/defender/surfaces.ts)', () => {
     expect(where({ M365D_CLOUD: 'DoD', M365D_API_URL: 'api-gov.security.microsoft.us' }, 'alerts')).to.deep.equal(['graph', 'https://dod-graph.microsoft.us', 'https://dod-graph.microsoft.us/.default']);
     // a custom host said to be Defender XDR is never sent a Graph token: alerts go to Microsoft's Graph host
     expect(where({ M365D_API_URL: 'https://proxy.corp.example/defender', M365D_API_FLAVOR: 'defender' }, 'alerts')).to.deep.equal(['graph', 'https://graph.microsoft.com', 'https://graph.microsoft.com/.default']);
+  });
+
+  it('machines and indicators go to the Defender for Endpoint API whatever the family, with its own audience per cloud', () => {
+    const worldwide = ['endpoint', 'https://api.security.microsoft.com', 'https://api.securitycenter.microsoft.com/.default'];
+    for (const resource of ['machines', 'indicators'] as const) {
+      expect(where({}, resource)).to.deep.equal(worldwide);
+      expect(where({ M365D_API_URL: 'api.security.microsoft.com' }, resource)).to.deep.equal(worldwide);
+      expect(where({ M365D_CLOUD: 'GCC' }, resource)).to.deep.equal(['endpoint', 'https://api-gcc.securitycenter.microsoft.us', 'https://api-gcc.securitycenter.microsoft.us/.default']);
+      expect(where({ M365D_CLOUD: 'GCC High' }, resource)).to.deep.equal(['endpoint', 'https://api-gov.securitycenter.microsoft.us', 'https://api-gov.securitycenter.microsoft.us/.default']);
+      expect(where({ M365D_CLOUD: 'DoD' }, resource)).to.deep.equal(['endpoint', 'https://api-gov.securitycenter.microsoft.us', 'https://api-gov.securitycenter.microsoft.us/.default']);
+    }
+    // a known Microsoft host decides its cloud's audience, whatever M365D_CLOUD says
+    expect(where({ M365D_ENDPOINT_API_URL: 'eu.api.security.microsoft.com', M365D_CLOUD: 'GCC' }, 'machines')).to.deep.equal(['endpoint', 'https://eu.api.security.microsoft.com', 'https://api.securitycenter.microsoft.com/.default']);
+    expect(where({ M365D_ENDPOINT_API_URL: 'https://api.securitycenter.microsoft.com/api' }, 'machines')).to.deep.equal(['endpoint', 'https://api.securitycenter.microsoft.com', 'https://api.securitycenter.microsoft.com/.default']);
+    expect(where({ M365D_ENDPOINT_API_URL: 'api-gcc.securitycenter.microsoft.us' }, 'machines')[2]).to.equal('https://api-gcc.securitycenter.microsoft.us/.default');
+    expect(where({ M365D_ENDPOINT_API_URL: 'api-gov.security.microsoft.us' }, 'machines')[2]).to.equal('https://api-gov.securitycenter.microsoft.us/.default');
+    // a custom host (a proxy, the emulator) takes the configured cloud's audience, never its own
+    expect(where({ M365D_ENDPOINT_API_URL: 'https://127.0.0.1:8443' }, 'machines')).to.deep.equal(['endpoint', 'https://127.0.0.1:8443', 'https://api.securitycenter.microsoft.com/.default']);
+    expect(where({ M365D_ENDPOINT_API_URL: 'https://mde.proxy.example/x', M365D_CLOUD: 'GCC High' }, 'machines')).to.deep.equal(['endpoint', 'https://mde.proxy.example/x', 'https://api-gov.securitycenter.microsoft.us/.default']);
+    expect([cloudOfEndpointHost('us.api.security.microsoft.com'), cloudOfEndpointHost('api-us.security.microsoft.com'), cloudOfEndpointHost('api.securitycenter.windows.com'), cloudOfEndpointHost('graph.microsoft.com'), cloudOfEndpointHost('api.security.microsoft.com.evil.example')])
+      .to.deep.equal(['Worldwide', 'Worldwide', 'Worldwide', undefined, undefined]);
+    expect(endpointSurface(config({})).name).to.equal('the Defender for Endpoint API');
+    expect(endpointSurface(config({})).permissions).to.deep.equal({
+      readMachines: 'Machine.Read.All', isolate: 'Machine.Isolate', scan: 'Machine.Scan', restrict: 'Machine.RestrictExecution',
+      collect: 'Machine.CollectForensics', stopAndQuarantine: 'Machine.StopAndQuarantine', indicators: 'Ti.ReadWrite.All',
+    });
+    expect(permissionFor('isolate', 'graph')).to.deep.equal({ permission: 'Machine.Isolate', surface: 'endpoint' });
+    expect(permissionFor('isolate', 'defender')).to.deep.equal({ permission: 'Machine.Isolate', surface: 'endpoint' });
   });
 
   it('names each capability\'s permission on the surface that serves it', () => {
@@ -83,6 +111,39 @@ describe('API surfaces (lib/defender/surfaces.ts)', () => {
       expect(sent.map((r) => r.headers?.['Authorization'])).to.deep.equal(['Bearer token-for-https://api.security.microsoft.com/.default', 'Bearer token-for-https://graph.microsoft.com/.default']);
       expect(sent.map((r) => r.headers?.['Prefer'])).to.deep.equal([undefined, 'include-unknown-enum-members']);
       expect(api('alerts').tokens.scope).to.equal('https://graph.microsoft.com/.default');
+    });
+
+    it('machines: the Defender for Endpoint host with the token of its audience (one token per audience in the cache), no Prefer header', async () => {
+      const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'surfaces-'));
+      const c = config({ M365D_STATE_DIR: stateDir });
+      const scopes = ['https://graph.microsoft.com/.default', 'https://api.securitycenter.microsoft.com/.default'];
+      // the cache keys differ by scope: two tokens, one per audience, side by side
+      expect(new Set(scopes.map((scope) => cacheKey(c, scope))).size).to.equal(2);
+      for (const scope of scopes) {
+        new TokenCache(stateDir, cacheKey(c, scope)).write({ accessToken: `token-for-${scope}`, expiresOn: Math.floor(Date.now() / 1000) + 3600, scope, tokenType: 'Bearer' });
+      }
+      const sent: HttpRequest[] = [];
+      const transport: Transport = { send: async (r) => (sent.push(r), { status: 200, headers: {}, body: '{"value":[]}' }) };
+      const api = (resource: Resource) => createDefenderApi({ config: c, log: silent, deadline: Date.now() + 10_000, addSecret() {}, transport, resource });
+      await api('machines').call({ method: 'GET', path: '/api/machines?$top=1', label: 'reading', capability: 'readMachines' });
+      await api('incidents').call({ method: 'GET', path: '/v1.0/security/incidents?$top=1', label: 'reading', capability: 'readIncidents' });
+      expect(sent.map((r) => r.url)).to.deep.equal(['https://api.security.microsoft.com/api/machines?$top=1', 'https://graph.microsoft.com/v1.0/security/incidents?$top=1']);
+      expect(sent.map((r) => r.headers?.['Authorization'])).to.deep.equal(['Bearer token-for-https://api.securitycenter.microsoft.com/.default', 'Bearer token-for-https://graph.microsoft.com/.default']);
+      expect(sent[0]!.headers?.['Prefer']).to.equal(undefined);
+      expect(api('machines').name).to.equal('the Defender for Endpoint API');
+    });
+
+    it('a 403 on the Defender for Endpoint API names the Machine permission the call needs', async () => {
+      const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'surfaces-'));
+      const c = config({ M365D_STATE_DIR: stateDir });
+      const scope = 'https://api.securitycenter.microsoft.com/.default';
+      new TokenCache(stateDir, cacheKey(c, scope)).write({ accessToken: 'mde-token-value', expiresOn: Math.floor(Date.now() / 1000) + 3600, scope, tokenType: 'Bearer' });
+      const transport: Transport = { send: async () => ({ status: 403, headers: {}, body: '{"error":{"code":"Forbidden","message":"The application does not have any of the required application roles","target":"x"}}' }) };
+      const api = createDefenderApi({ config: c, log: silent, deadline: Date.now() + 10_000, addSecret() {}, transport, resource: 'machines' });
+      let error: { code?: string; message?: string } = {};
+      await api.call({ method: 'POST', path: '/api/machines/x/isolate', body: {}, label: 'isolating device x', capability: 'isolate', idempotent: false }).catch((e: { code?: string; message?: string }) => (error = e));
+      expect(error.code).to.equal('PERMISSION');
+      expect(error.message).to.match(/Machine\.Isolate .*the Defender for Endpoint API/);
     });
 
     it('a capability its surface does not serve is a bug (INTERNAL), never a call', async () => {

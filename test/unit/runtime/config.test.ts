@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildCertificate, KeyUsage, toPem } from '../../emulator/pki';
 import { syncActionErrorOf } from '../../support/errors';
-import { CLOUD_PRESETS, defaultStateDir, describeConfig, flavorOfHost, loadConfig, secretsIn, type Env } from '../../../lib/runtime/config';
+import { CLOUD_PRESETS, defaultStateDir, describeConfig, flavorOfHost, loadConfig, runSeconds, secretsIn, type Env } from '../../../lib/runtime/config';
 
 const BASE: Env = {
   M365D_TENANT_ID: '11111111-2222-3333-4444-555555555555',
@@ -60,6 +60,46 @@ describe('configuration (M365D_* variables)', () => {
       const c = loadConfig({ ...BASE, M365D_CLOUD: 'DoD', M365D_API_URL: 'api-gov.security.microsoft.us', M365D_LOGIN_URL: 'login.microsoftonline.us/' });
       expect([c.apiUrl, c.apiFlavor, c.loginUrl]).to.deep.equal(['https://api-gov.security.microsoft.us', 'defender', 'https://login.microsoftonline.us']);
     });
+  });
+
+  describe('the Defender for Endpoint API (M365D_ENDPOINT_API_URL) and the engine\'s time (M365D_ACTION_TIMEOUT)', () => {
+    it('defaults to each cloud\'s Defender for Endpoint host', () => {
+      const roots = (['Worldwide', 'GCC', 'GCC High', 'DoD'] as const).map((cloud) => loadConfig({ ...BASE, M365D_CLOUD: cloud }).endpointApiUrl);
+      expect(roots).to.deep.equal(['https://api.security.microsoft.com', 'https://api-gcc.securitycenter.microsoft.us', 'https://api-gov.securitycenter.microsoft.us', 'https://api-gov.securitycenter.microsoft.us']);
+    });
+    for (const raw of ['us.api.security.microsoft.com', 'https://us.api.security.microsoft.com/', 'https://us.api.security.microsoft.com/api', 'https://US.api.security.microsoft.com/API/', 'https://us.api.security.microsoft.com/api/v1.0']) {
+      it(`reads ${JSON.stringify(raw)} as the root https://us.api.security.microsoft.com (a pasted /api dropped)`, () => {
+        const c = loadConfig({ ...BASE, M365D_ENDPOINT_API_URL: raw });
+        expect([c.endpointApiUrl, c.endpointApiOrigin]).to.deep.equal(['https://us.api.security.microsoft.com', 'https://us.api.security.microsoft.com']);
+      });
+    }
+    it('keeps a custom host\'s path prefix, and the Graph API as configured', () => {
+      const c = loadConfig({ ...BASE, M365D_ENDPOINT_API_URL: 'https://proxy.corp.example:8443/mde/api/' });
+      expect([c.endpointApiUrl, c.endpointApiOrigin, c.apiUrl]).to.deep.equal(['https://proxy.corp.example:8443/mde', 'https://proxy.corp.example:8443', 'https://graph.microsoft.com']);
+    });
+    it('refuses plain http, credentials and a query, naming M365D_ENDPOINT_API_URL', () => {
+      expect(configError({ ...BASE, M365D_ENDPOINT_API_URL: 'http://api.security.microsoft.com' })).to.match(/^M365D_ENDPOINT_API_URL .* must use https:\/\//);
+      expect(configError({ ...BASE, M365D_ENDPOINT_API_URL: 'https://u:p@api.security.microsoft.com' })).to.match(/^M365D_ENDPOINT_API_URL must not carry a user name or password/);
+      expect(configError({ ...BASE, M365D_ENDPOINT_API_URL: 'https://api.security.microsoft.com/api?x=1' })).to.match(/^M365D_ENDPOINT_API_URL .* must not have a query/);
+    });
+    it('takes M365D_ACTION_TIMEOUT as positive whole seconds, unset when blank', () => {
+      expect(loadConfig({ ...BASE, M365D_ACTION_TIMEOUT: '300' }).actionTimeoutSeconds).to.equal(300);
+      expect(loadConfig({ ...BASE, M365D_ACTION_TIMEOUT: ' 1 ' }).actionTimeoutSeconds).to.equal(1);
+      expect(loadConfig({ ...BASE, M365D_ACTION_TIMEOUT: '' }).actionTimeoutSeconds).to.equal(undefined);
+      expect(loadConfig(BASE).actionTimeoutSeconds).to.equal(undefined);
+      expect(describeConfig(loadConfig({ ...BASE, M365D_ACTION_TIMEOUT: '45' }))).to.deep.include({ action_timeout_seconds: 45, endpoint_api_url: 'https://api.security.microsoft.com' });
+    });
+    it('gives a run the lesser of the manifest\'s timeout_seconds and M365D_ACTION_TIMEOUT, naming the variable when it is the lesser', () => {
+      expect(runSeconds(120, undefined)).to.deep.equal({ seconds: 120 });
+      expect(runSeconds(120, 600)).to.deep.equal({ seconds: 120 });
+      expect(runSeconds(120, 120)).to.deep.equal({ seconds: 120 });
+      expect(runSeconds(600, 30)).to.deep.equal({ seconds: 30, because: 'M365D_ACTION_TIMEOUT' });
+    });
+    for (const raw of ['0', '-5', '1.5', '30s', 'ten', '1e3', '99999999999999999999']) {
+      it(`refuses M365D_ACTION_TIMEOUT=${JSON.stringify(raw)} by name`, () => {
+        expect(configError({ ...BASE, M365D_ACTION_TIMEOUT: raw })).to.equal(`M365D_ACTION_TIMEOUT ${JSON.stringify(raw)} is not a positive whole number of seconds (the time the engine gives this run, e.g. 300).`);
+      });
+    }
   });
 
   describe('API URL and family', () => {
