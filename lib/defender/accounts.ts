@@ -217,7 +217,7 @@ const domainMatches = (domain: string | null, netbios: string): boolean => {
 export async function findIdentityAccounts(api: DefenderApi, key: AccountKey, shown: string): Promise<IdentityAccount[]> {
   const label = `looking up the identity account of ${shown}`;
   const at: Answered = { api: api.name, label };
-  const path = `${COLLECTION}${queryString({ $filter: filterFor(key) })}`;
+  const path = `${COLLECTION}?${queryString({ $filter: filterFor(key) })}`;
   const found: IdentityAccount[] = [];
   for await (const page of followPages(api, { method: 'GET', path, label, capability: 'readAccounts' }, MAX_PAGES)) {
     for (const item of page.value) {
