@@ -26,6 +26,8 @@ import { BlockList, isIP } from 'node:net';
 import { ActionError, invalidInput } from '../runtime/errors';
 import { textProblem, splitList } from '../runtime/text';
 import { expectObject, kindOf, listPage, shapeError, type Answered, type JsonObject } from '../runtime/shape';
+import type { Entity } from '../runtime/entities';
+import type { EntityOutcome } from '../generated/contract.types';
 import type { DefenderApi } from './api';
 import { odataDateTime, odataString, queryString } from './odata';
 import { PageGuard } from './pages';
@@ -277,25 +279,28 @@ export function indicatorBody(value: string, type: IndicatorType, s: SubmitSetti
 
 // ---------------------------------------------------------------- indicators as read
 
+/** Microsoft's indicator object as it came (id, indicatorValue and indicatorType checked) */
+export type RawIndicator = JsonObject & { id: string; indicatorValue: string; indicatorType: string };
+
 export interface Indicator {
   id: string;
   indicatorValue: string;
   indicatorType: string;
-  raw: JsonObject & { id: string };
+  raw: RawIndicator;
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const INDICATOR = 'an indicator (a JSON object with id, indicatorValue and indicatorType)';
 
-/** An indicator from Microsoft's answer, checked for its shape (ids are strings; a number is taken as its text). */
+/** An indicator from Microsoft's answer, checked for its shape (ti-indicator.md: the id is a String, e.g. "995"). */
 export function indicatorFrom(answer: unknown, at: Answered): Indicator {
   const o = expectObject(answer, at, INDICATOR);
-  const id = typeof o['id'] === 'number' && Number.isSafeInteger(o['id']) ? String(o['id']) : o['id'];
+  const id = o['id'];
   if (typeof id !== 'string' || !ID.test(id)) throw shapeError(at, `an indicator whose 'id' is ${typeof id === 'string' ? 'not an identifier' : kindOf(id)}`, INDICATOR);
   for (const key of ['indicatorValue', 'indicatorType']) {
     if (typeof o[key] !== 'string') throw shapeError(at, `an indicator whose '${key}' is ${kindOf(o[key])}`, INDICATOR);
   }
-  return { id, indicatorValue: o['indicatorValue'] as string, indicatorType: o['indicatorType'] as string, raw: o as JsonObject & { id: string } };
+  return { id, indicatorValue: o['indicatorValue'] as string, indicatorType: o['indicatorType'] as string, raw: o as RawIndicator };
 }
 
 /** Whether an indicator already is as a body asks (the fields the body sets; group names in any order). */
@@ -391,4 +396,160 @@ export function listFilter(p: { indicator_value?: string; indicator_type?: strin
   if (range.from) parts.push(`creationTimeDateTimeUtc ge ${odataDateTime(range.from)}`);
   if (range.to) parts.push(`creationTimeDateTimeUtc le ${odataDateTime(range.to)}`);
   return parts.length ? parts.join(' and ') : undefined;
+}
+
+// ---------------------------------------------------------------- the runs of the three actions
+
+/** Errors after which no further value is tried: the run fails, saying what had been done before. */
+const FATAL = new Set(['AUTHENTICATION', 'PERMISSION', 'THROTTLED', 'CONFIGURATION', 'TIMEOUT', 'INTERNAL']);
+const fatal = (err: unknown, done: string[]): ActionError | undefined => {
+  if (!(err instanceof ActionError)) return undefined;
+  if (!FATAL.has(err.code)) return undefined;
+  return new ActionError(err.code, `${err.message}${done.length ? ` Before that, done: ${done.join(', ')}.` : ''}`, { cause: err });
+};
+
+export const SUBMIT_ENTITY_TYPES = ['FILEHASH', 'ADDRESS', 'DestinationURL'] as const;
+
+export interface SubmitRow {
+  value: string;
+  indicator_type: IndicatorType | null;
+  source: 'entity' | 'domains' | 'certificate_thumbprints';
+  entity_type: string | null;
+  status: EntityOutcome['status'];
+  outcome: 'created' | 'updated' | 'unchanged' | null;
+  message: string;
+  /** the indicator as Microsoft answered (or read, when nothing had to change) */
+  indicator: RawIndicator | null;
+  /** the indicator as it was before, when one with this value and type existed */
+  previous: RawIndicator | null;
+}
+
+export interface SubmitParams {
+  action: string;
+  title?: string;
+  description?: string;
+  severity?: string;
+  expiration?: string;
+  generate_alert?: boolean;
+  domains?: string;
+  certificate_thumbprints?: string;
+  rbac_group_names?: string;
+}
+
+/**
+ * Submit Indicators: the settings and the parameter values checked first (a bad one refuses the run: exit 2, nothing
+ * sent), each entity's value typed (a bad one is reported, nothing sent for it), then per value one lookup and, unless
+ * the indicator already is as asked, one POST (never repeated; after an unknown outcome a lookup tells whether it landed).
+ */
+export async function submitIndicators(input: { api: DefenderApi; entities: readonly Entity[]; params: SubmitParams; now: Date; caseId: string }): Promise<{ rows: SubmitRow[]; entities: EntityOutcome[] }> {
+  const { api, params } = input;
+  const settings = parseSubmitSettings(params, input.now, input.caseId);
+  const domains = parseValueList(params.domains, 'domains', detectDomain);
+  const thumbprints = parseValueList(params.certificate_thumbprints, 'certificate_thumbprints', detectThumbprint);
+  const rows: SubmitRow[] = [];
+  const todo: Array<{ row: SubmitRow; type: IndicatorType }> = [];
+  const seen = new Set<string>();
+  const add = (value: string, source: SubmitRow['source'], entityType: string | null, d: Detected) => {
+    const row: SubmitRow = { value, indicator_type: 'problem' in d ? null : d.type, source, entity_type: entityType, status: 'failed', outcome: null, message: '', indicator: null, previous: null };
+    if ('problem' in d) {
+      row.message = `${d.problem}; nothing was sent for it.`;
+      rows.push(row);
+      return;
+    }
+    const key = `${d.type}\u0000${d.value.toLowerCase()}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    row.value = d.value;
+    rows.push(row);
+    todo.push({ row, type: d.type });
+  };
+  for (const e of input.entities) add(e.identifier, 'entity', e.type, detectEntity(e.type as (typeof SUBMIT_ENTITY_TYPES)[number], e.identifier));
+  for (const d of domains) add(d.value, 'domains', null, d);
+  for (const t of thumbprints) add(t.value, 'certificate_thumbprints', null, t);
+  if (rows.length === 0) throw invalidInput("Nothing to submit: no FILEHASH, ADDRESS or DestinationURL entity is in scope, and 'domains' and 'certificate_thumbprints' are empty.");
+  if (todo.length === 0) throw invalidInput(`No value can be submitted as an indicator: ${rows.map((r) => r.message).join(' ')}`);
+
+  const done: string[] = [];
+  for (const { row, type } of todo) {
+    const body = indicatorBody(row.value, type, settings);
+    try {
+      const existing = (await findIndicators(api, row.value, type))[0];
+      row.previous = existing?.raw ?? null;
+      if (existing && sameAsAsked(existing.raw, body)) {
+        Object.assign(row, { status: 'success', outcome: 'unchanged', indicator: existing.raw, message: `${type} ${row.value} already is an indicator as asked (id ${existing.id}, ${settings.action}); nothing was sent.` });
+        done.push(row.value);
+        continue;
+      }
+      let indicator: Indicator;
+      let note = '';
+      try {
+        indicator = await submitIndicator(api, body);
+      } catch (err) {
+        if (!(err instanceof ActionError) || !/may have been submitted/.test(err.message)) throw err;
+        // the outcome is unknown: one lookup tells whether it landed; the POST is not sent again
+        const now = await findIndicators(api, row.value, type).catch(() => []);
+        const landed = now.find((i) => sameAsAsked(i.raw, body));
+        if (!landed) throw err;
+        indicator = landed;
+        note = " (Microsoft's answer was lost, but the indicator now reads as submitted; it was not sent again)";
+      }
+      const outcome = existing ? 'updated' : 'created';
+      Object.assign(row, { status: 'success', outcome, indicator: indicator.raw, message: `${type} ${row.value} ${outcome === 'updated' ? `updated (indicator ${existing!.id} existed; ${existing!.raw['action'] === settings.action ? '' : `action ${String(existing!.raw['action'])} → ${settings.action}, `}Microsoft's POST updates it)` : 'created'} as indicator ${indicator.id}: ${settings.action}${note}.` });
+      done.push(row.value);
+    } catch (err) {
+      const stop = fatal(err, done);
+      if (stop) throw stop;
+      if (!(err instanceof ActionError)) throw err;
+      row.message = err.message;
+    }
+  }
+  const entities = rows.filter((r) => r.source === 'entity').map((r) => ({ Identifier: r.value, EntityType: r.entity_type!, status: r.status, message: r.message }));
+  return { rows, entities };
+}
+
+export interface DeleteRow {
+  requested: string;
+  by: 'id' | 'value';
+  indicator_id: string | null;
+  status: EntityOutcome['status'];
+  message: string;
+  /** the indicator as read before it was deleted (deletes by value) */
+  indicator: RawIndicator | null;
+}
+
+/** Delete Indicators: by id, or by value (looked up first); a missing one is reported, not fatal. */
+export async function deleteIndicators(api: DefenderApi, params: { indicator_ids?: string; indicator_values?: string }): Promise<DeleteRow[]> {
+  const ids = splitList(params.indicator_ids).map((id) => checkIndicatorId(id));
+  const values = splitList(params.indicator_values);
+  const badValue = values.find((v) => textProblem(v) !== undefined || v.length > MAX_URL);
+  if (badValue !== undefined) throw invalidInput(`Parameter 'indicator_values' holds a value longer than ${MAX_URL} characters or with control characters; nothing was sent.`);
+  if (ids.length === 0 && values.length === 0) throw invalidInput("Nothing to delete: give 'indicator_ids' (e.g. 995, 996) or 'indicator_values' (hashes, IP addresses, URLs, domains, thumbprints), separated by commas.");
+  const rows: DeleteRow[] = [];
+  const done: string[] = [];
+  const targets: Array<{ requested: string; by: DeleteRow['by']; id: string; indicator: Indicator | null }> = [];
+  try {
+    for (const id of [...new Set(ids)]) targets.push({ requested: id, by: 'id', id, indicator: null });
+    for (const value of [...new Set(values)]) {
+      const found = await findIndicators(api, value);
+      if (found.length === 0) rows.push({ requested: value, by: 'value', indicator_id: null, status: 'not_found', message: `No indicator has the value ${value}; nothing to delete.`, indicator: null });
+      for (const f of found) targets.push({ requested: value, by: 'value', id: f.id, indicator: f });
+    }
+    const ordered = new Set<string>();
+    for (const t of targets) {
+      if (ordered.has(t.id)) continue;
+      ordered.add(t.id);
+      try {
+        const deleted = await deleteIndicator(api, t.id);
+        const what = t.indicator ? `${t.indicator.indicatorType} ${t.indicator.indicatorValue}` : `indicator ${t.id}`;
+        rows.push({ requested: t.requested, by: t.by, indicator_id: t.id, indicator: t.indicator?.raw ?? null, status: deleted ? 'success' : 'not_found', message: deleted ? `Deleted ${what} (id ${t.id}).` : `No indicator has the id ${t.id} (already deleted, or never there); nothing to delete.` });
+        if (deleted) done.push(t.id);
+      } catch (err) {
+        if (fatal(err, done) || !(err instanceof ActionError)) throw err;
+        rows.push({ requested: t.requested, by: t.by, indicator_id: t.id, indicator: t.indicator?.raw ?? null, status: 'failed', message: err.message });
+      }
+    }
+  } catch (err) {
+    throw fatal(err, done) ?? err;
+  }
+  return rows;
 }

@@ -86,7 +86,7 @@ describe('package files', () => {
       expect(new Set(action.permissions.map((p) => p.graph)).size, `${action.id} lists a permission twice`).to.equal(action.permissions.length);
     }
     // every capability is needed by some action
-    expect([...used].sort()).to.deep.equal(['accountActions', 'hunting', 'readAccounts', 'readAlerts', 'readIncidents', 'writeAlerts', 'writeIncidents']);
+    expect([...used].sort()).to.deep.equal(['accountActions', 'hunting', 'indicators', 'readAccounts', 'readAlerts', 'readIncidents', 'writeAlerts', 'writeIncidents']);
     const byId = Object.fromEntries(manifest.actions.map((a: { id: string; permissions: unknown }) => [a.id, a.permissions]));
     expect(byId['ping']).to.deep.equal([PERMISSIONS.readIncidents, { ...PERMISSIONS.hunting, when: 'check_hunting is true' }]);
   });
