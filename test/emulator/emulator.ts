@@ -13,6 +13,7 @@ import { defenderError, faultAnswer, graphError, notFound, type ErrorFlavor, typ
 import { Faults, FaultError, parseFault, retryAfterHeader, type Fault, type FaultSpec } from './faults';
 import { bucketFor, formatWindow, Quotas } from './quotas';
 import { isObject } from './jwt';
+import type { AccountActionRecord, IdentityAccountInput } from './tenant/identities';
 
 export interface EmulatorOptions {
   /** 0 (default) = any free port */
@@ -99,6 +100,14 @@ export interface Emulator {
   /** one alert in Graph's shape with every enum member shown, read without a request (no quota, no log entry) */
   alert(id: string): Record<string, unknown> | undefined;
   addHuntingRows(table: string, rows: Array<Record<string, unknown>>): void;
+  /** one identity account in Graph's shape (its accounts and the actions each offers now), or undefined (no quota, no log entry) */
+  identityAccount(id: string): Record<string, unknown> | undefined;
+  /** every identity account in Graph's shape */
+  identityAccounts(): Array<Record<string, unknown>>;
+  /** adds an identity account (userPrincipalName required; providers default ['entraID']); returns it in Graph's shape */
+  addIdentityAccount(input: IdentityAccountInput): Record<string, unknown>;
+  /** the invokeAction calls the service accepted, oldest first (of one identity account when given) */
+  accountActions(identityAccountId?: string): AccountActionRecord[];
   revokeTokens(): number;
   advanceClock(ms: number): Date;
   setQuotas(enabled: boolean): void;
@@ -251,6 +260,22 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         }
         api.addHuntingRows(obj.table, obj.rows as Array<Record<string, unknown>>);
         return ok(200, { table: obj.table, added: obj.rows.length });
+      }
+      if (sub === '/identityAccounts') {
+        if (method === 'GET') return ok(200, { value: api.identityAccounts() });
+        if (method === 'POST') {
+          if (!isObject(json)) return controlError(400, 'BadRequest', 'The body must be a JSON object describing the identity account ({"userPrincipalName": ...}).');
+          return ok(201, api.addIdentityAccount(obj as unknown as IdentityAccountInput));
+        }
+      }
+      m = /^\/identityAccounts\/([^/]+)$/.exec(sub);
+      if (m && method === 'GET') {
+        const r = api.identityAccount(decodeURIComponent(m[1]));
+        return r ? ok(200, r) : controlError(404, 'NotFound', `Identity account ${m[1]} was not found.`);
+      }
+      if (sub === '/accountActions' && method === 'GET') {
+        const id = new URLSearchParams(rawQuery).get('identityAccountId') ?? undefined;
+        return ok(200, { value: api.accountActions(id) });
       }
       if (sub === '/tokens/revoke' && method === 'POST') return ok(200, { revoked: api.revokeTokens() });
       if (sub === '/clock') {
@@ -505,6 +530,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     updateAlert: (id, patch) => tenant.control.updateAlert(id, patch, now()),
     alert: (id) => tenant.control.alert(id),
     addHuntingRows: (table, rows) => hunting.addRows(table, rows),
+    identityAccount: (id) => tenant.control.identityAccount?.(id),
+    identityAccounts: () => tenant.control.identityAccounts?.() ?? [],
+    addIdentityAccount(input) {
+      if (!tenant.control.addIdentityAccount) throw new Error('this tenant has no identity accounts');
+      return tenant.control.addIdentityAccount(input);
+    },
+    accountActions: (id) => tenant.control.accountActions?.(id) ?? [],
     revokeTokens: () => identity.revokeAll(),
     advanceClock(ms: number): Date {
       if (!Number.isFinite(ms) || ms < 0) throw new Error('advanceClock: ms must be >= 0');

@@ -8,7 +8,8 @@
 //   Graph POST /security/runHuntingQuery  45/min              resources/security-api-overview.md (reference §2.7)
 //   Graph /security/incidents*, /security/alerts_v2*  150/min per app per tenant: the figure Graph documents for
 //        "Security detections and incidents service limits" (any operation on alert, concepts/throttling-limits.md,
-//        reference §2.8); no incident-specific number is documented.
+//        reference §2.8); no incident-specific number is documented. /security/identities/identityAccounts* (Defender for
+//        Identity's identity accounts) counts against the same bucket: no figure of its own is documented.
 //
 // Answered with 429 and Retry-After (seconds) on both faces. The legacy body names the limit and when calls may
 // resume: "API calls quota exceeded! maximum allowed 45 per 00:01:00" (reference §1.7), to which the emulator adds
@@ -46,7 +47,7 @@ export function bucketFor(method: string, path: string): QuotaBucket | undefined
   }
   if (p === '/api/advancedhunting/run') return BUCKETS['defender.hunting'];
   if (p === '/v1.0/security/runhuntingquery') return BUCKETS['graph.hunting'];
-  if (p.startsWith('/v1.0/security/incidents') || p.startsWith('/v1.0/security/alerts_v2')) return BUCKETS['graph.security'];
+  if (p.startsWith('/v1.0/security/incidents') || p.startsWith('/v1.0/security/alerts_v2') || p.startsWith('/v1.0/security/identities/')) return BUCKETS['graph.security'];
   return undefined;
 }
 
