@@ -245,8 +245,13 @@ export type AccountPlan =
 
 /**
  * What to do for one identity account: the provider account to act on (the one given, or the first of the account's
- * own provider accounts whose provider supports the action), nothing when the account already is as asked (disable
- * of an account whose isEnabled is false, enable of one whose isEnabled is true), or a refusal saying why.
+ * own provider accounts whose provider supports the action and that offers it now), nothing when the account already
+ * is as asked, or a refusal saying why.
+ *
+ * Already as asked: a disable of an account whose isEnabled is false, an enable of one whose isEnabled is true, and a
+ * disable (enable) where the provider accounts offer only the opposite action: a provider account's `actions` lists
+ * what can be done now (security-identityaccounts-get.md's example: a disabled account offers ["Enable"]). An empty
+ * `actions` list (the list page's examples) says nothing, and then the documented table decides alone.
  */
 export function planAccountAction(identity: IdentityAccount, action: AccountAction, given: IdentityProvider | undefined): AccountPlan {
   const name = identity.userPrincipalName ?? identity.displayName ?? identity.id;
@@ -254,16 +259,23 @@ export function planAccountAction(identity: IdentityAccount, action: AccountActi
   if (action === 'enable' && identity.isEnabled === true) return { kind: 'done', message: `${name} already is enabled (isEnabled true); nothing was sent.` };
   const has = identity.accounts.map((a) => a.providerName).join(', ') || 'none';
   const supported = SUPPORTED_PROVIDERS[action];
-  if (given) {
-    const account = identity.accounts.find((a) => a.provider === given);
-    if (!account) return { kind: 'refused', message: `${name} has no ${given} account (its provider accounts: ${has}); nothing was sent for it.` };
-    return { kind: 'send', account, provider: given };
+  const offers = (a: ProviderAccount, what: string) => a.actions.some((x) => x.toLowerCase() === what.toLowerCase());
+  const opposite = action === 'disable' ? 'enable' : action === 'enable' ? 'disable' : undefined;
+  // offers it now, or says nothing about what it offers
+  const open = (a: ProviderAccount) => a.actions.length === 0 || offers(a, action);
+  const asAsked = (a: ProviderAccount) => opposite !== undefined && !open(a) && offers(a, opposite);
+  const candidates = given ? identity.accounts.filter((a) => a.provider === given) : supported.flatMap((p) => identity.accounts.filter((a) => a.provider === p));
+  if (candidates.length === 0) {
+    return given
+      ? { kind: 'refused', message: `${name} has no ${given} account (its provider accounts: ${has}); nothing was sent for it.` }
+      : { kind: 'refused', message: `${name} has no provider account that supports ${action} (${action} is supported on ${supported.join(', ')}; its provider accounts: ${has}); nothing was sent for it.` };
   }
-  for (const provider of supported) {
-    const account = identity.accounts.find((a) => a.provider === provider);
-    if (account) return { kind: 'send', account, provider };
+  const account = candidates.find(open);
+  if (account) return { kind: 'send', account, provider: account.provider! };
+  if (candidates.every(asAsked)) {
+    return { kind: 'done', message: `${name} already is ${action}d on ${candidates.map((a) => a.providerName).join(', ')} (Microsoft offers only ${opposite} there now); nothing was sent.` };
   }
-  return { kind: 'refused', message: `${name} has no provider account that supports ${action} (${action} is supported on ${supported.join(', ')}; its provider accounts: ${has}); nothing was sent for it.` };
+  return { kind: 'refused', message: `${name}'s ${candidates.map((a) => `${a.providerName} account offers ${a.actions.join(', ') || 'nothing'}`).join('; ')} now, not ${action}; nothing was sent for it.` };
 }
 
 /** Microsoft's invokeActionResult: the object, or the object under `value` as the page's example writes it. */

@@ -69,3 +69,16 @@ describe('identity accounts (lib/defender/accounts.ts)', () => {
     expect(planAccountAction(account({ isEnabled: null, accounts: hybrid }), 'disable', undefined).kind).to.equal('send');
   });
 });
+
+describe('identity accounts: what a provider account offers now', () => {
+  const acc = (accounts: unknown[], isEnabled: boolean | null = null) => identityAccountFrom({ id: 'ia-2', userPrincipalName: 'eve@contoso.com', isEnabled, accounts }, { api: 'Microsoft Graph', label: 'reading' });
+  it('skips a provider account that does not offer the action now, and finds a disable already done', () => {
+    const a = acc([{ identityProvider: 'activeDirectory', identifier: 'ad', actions: ['enable'] }, { identityProvider: 'entraID', identifier: 'e', actions: ['disable', 'revokeAllSessions'] }]);
+    const d = planAccountAction(a, 'disable', undefined);
+    expect(d.kind === 'send' && d.account.identifier).to.equal('e');
+    expect(planAccountAction(a, 'disable', 'activeDirectory')).to.deep.equal({ kind: 'done', message: 'eve@contoso.com already is disabled on activeDirectory (Microsoft offers only enable there now); nothing was sent.' });
+    expect(planAccountAction(acc([{ identityProvider: 'activeDirectory', identifier: 'ad', actions: ['enable'] }]), 'forcePasswordReset', undefined)).to.deep.equal({ kind: 'refused', message: "eve@contoso.com's activeDirectory account offers enable now, not forcePasswordReset; nothing was sent for it." });
+    const e = planAccountAction(a, 'enable', undefined);
+    expect(e.kind === 'send' && e.account.identifier).to.equal('ad');
+  });
+});
