@@ -7,7 +7,8 @@ import type { ApiFlavor, Config } from '../runtime/config';
 import { ActionError } from '../runtime/errors';
 import type { Logger } from '../runtime/log';
 import { shapeError } from '../runtime/shape';
-import { createHttpClient, errorForResponse, errorForTransport, TransportError, type HttpClient, type HttpMethod, type Transport } from '../http';
+import { createHttpClient, errorForResponse, errorForTransport, parseMicrosoftError, TransportError, type HttpClient, type HttpMethod, type Transport } from '../http';
+import type { MicrosoftError } from '../http/errors';
 import { createTokenProvider, type TokenProvider } from '../auth';
 import { permissionFor, RESOURCE_OF, surfaceFor, SURFACE_NAMES, type Capability, type Resource, type Surface, type SurfaceId } from './surfaces';
 
@@ -39,7 +40,23 @@ export interface ApiCall {
    * complete answer after sending, or a gateway's 502/504), e.g. "The comment may already be on alert X: ..."
    */
   unknownOutcome?: string;
+  /**
+   * For an answer Microsoft gives when the request is refused (4xx) that the caller reads as an outcome, not an error
+   * (a machine action already pending on the device): returns what call() gives back instead of throwing, or
+   * undefined to throw as usual. It sees the status and Microsoft's error code and message.
+   */
+  onRefusal?: (status: number, error: MicrosoftError) => unknown;
 }
+
+const UNKNOWN = new WeakSet<object>();
+
+/**
+ * Whether `err` is a call that is not repeated failing in a way that may have reached Microsoft: no complete answer
+ * after sending (a reset, a timeout) or a gateway's 502/504. Its outcome is unknown; look before acting again.
+ */
+export const isUnknownOutcome = (err: unknown): boolean => typeof err === 'object' && err !== null && UNKNOWN.has(err);
+
+const isIdempotentCall = (call: ApiCall): boolean => call.idempotent ?? call.method !== 'POST';
 
 export interface DefenderApi {
   /** the surface: which backend a resource module uses */
@@ -112,8 +129,11 @@ export function createDefenderApi(deps: DefenderApiDeps): DefenderApi {
     async call(call: ApiCall): Promise<unknown> {
       const permission = permissionOf(call.capability);
       // the outcome of a call that is not repeated and may have reached Microsoft is unknown: the message says so
-      const unknown = (err: ActionError): ActionError =>
-        call.unknownOutcome ? new ActionError(err.code, `${err.message} ${call.unknownOutcome}`, { cause: err }) : err;
+      const unknown = (err: ActionError): ActionError => {
+        const marked = call.unknownOutcome ? new ActionError(err.code, `${err.message} ${call.unknownOutcome}`, { cause: err }) : err;
+        if (!isIdempotentCall(call)) UNKNOWN.add(marked);
+        return marked;
+      };
       let token = await tokens.getToken();
       let response;
       try {
@@ -127,6 +147,10 @@ export function createDefenderApi(deps: DefenderApiDeps): DefenderApi {
         throw err instanceof ActionError && transport instanceof TransportError && transport.maybeSent ? unknown(err) : err;
       }
       if (response.status < 200 || response.status > 299) {
+        if (call.onRefusal && response.status >= 400 && response.status <= 499) {
+          const taken = call.onRefusal(response.status, parseMicrosoftError(response.body));
+          if (taken !== undefined) return taken;
+        }
         const error = errorForResponse(response, { label: call.label, permission, api, ...(config.proxy ? { proxy: config.proxy.display } : {}) });
         throw response.status === 502 || response.status === 504 ? unknown(error) : error;
       }
@@ -147,6 +171,9 @@ export function createDefenderApi(deps: DefenderApiDeps): DefenderApi {
   };
 }
 
-/** The API of an action's context for a resource (default: incidents, the configured API). */
-export const defenderApiFor = (ctx: ActionContext<unknown>, resource: Resource = 'incidents'): DefenderApi =>
-  createDefenderApi({ config: ctx.config, log: ctx.log, deadline: ctx.deadline, signal: ctx.signal, addSecret: ctx.addSecret, resource });
+/**
+ * The API of an action's context for a resource (default: incidents, the configured API). `deadline` (default the
+ * run's) is when retries must have ended: a run that must write a result after its calls passes an earlier one.
+ */
+export const defenderApiFor = (ctx: ActionContext<unknown>, resource: Resource = 'incidents', deadline = ctx.deadline): DefenderApi =>
+  createDefenderApi({ config: ctx.config, log: ctx.log, deadline, signal: ctx.signal, addSecret: ctx.addSecret, resource });

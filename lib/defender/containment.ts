@@ -1,0 +1,281 @@
+// The one way the device actions run (Isolate Device, Release Device From Isolation, Run Antivirus Scan, Restrict App
+// Execution, Remove App Restriction, Collect Investigation Package, Stop And Quarantine File): resolve the devices, look
+// at what is already so, send each machine action once, follow them within the deadline, and report one row per
+// device and one outcome per entity (CONTRACT.md section 8).
+//
+// - Devices come from `device_ids` (40-hex machine ids, each read with GET /api/machines/{id}) and from HOSTNAME and
+//   ADDRESS entities (machines.ts: by DNS name without regard to case, by findbyip at the current time). A target that
+//   names no device is not_found; one that names several is ambiguous (the candidates are listed, none is guessed);
+//   either way the others go on. A device named twice is acted on once.
+// - Already as asked, where Microsoft's data says so: a device whose latest Isolate/Unisolate (or
+//   RestrictCodeExecution/UnrestrictCodeExecution) is the action asked for and Succeeded is completed with nothing
+//   sent; one whose latest is that action still Pending or InProgress is followed instead of asked again (a second
+//   isolate request is what Microsoft's docs issue #5903 saw stay Pending and isolate the device after its release).
+// - Each POST is sent once. Microsoft's "already in progress" refusal is not a failure: the pending action of that
+//   type is found and followed. An unknown outcome (a reset, a 504) is never retried: the device's actions are read
+//   and one of that type with this run's comment, created since just before the POST, is followed; without one the
+//   row says the outcome is unknown.
+// - The wait (wait_for_completion) ends before the run's deadline less a margin, so that the result is written; what
+//   is still open is reported with its machine action id.
+
+import type { ActionContext, ActionOutcome } from '../runtime/action';
+import type { Entity } from '../runtime/entities';
+import { ActionError, invalidInput } from '../runtime/errors';
+import { splitList } from '../runtime/text';
+import type { Transport } from '../http';
+import { createDefenderApi, isUnknownOutcome, type DefenderApi } from './api';
+import { followActions } from './follow';
+import {
+  checkMachineId, findMachinesByIp, findMachinesByName, getMachine, getMachineAction, HOST_NAME, machineActionsOf, OPEN_STATUSES, packageUri, requestMachineAction,
+  type Machine, type MachineAction, type MachineActionType,
+} from './machines';
+
+export interface DeviceActionParams {
+  comment: string;
+  device_ids?: string;
+  wait_for_completion?: boolean;
+}
+
+export interface DeviceActionSpec {
+  type: MachineActionType;
+  /** for labels: "isolating", "running an antivirus scan" */
+  what: string;
+  /** the state asked for, for messages: "isolated", "scanned" */
+  asked: string;
+  /** the body besides Comment, with Microsoft's property names (IsolationType, ScanType) */
+  body?: Record<string, string>;
+  /** the action that undoes this one: the latest of the two says whether the device is already as asked */
+  opposite?: MachineActionType;
+  /** Stop And Quarantine File: one action per device and SHA-1 */
+  sha1s?: readonly string[];
+  /** the value of `scope` Microsoft writes on this action (isolation: Full/Selective): an earlier one must match */
+  scope?: string;
+  /** Collect Investigation Package: the package link, once the collection succeeded */
+  withPackage?: boolean;
+}
+
+export type DeviceOutcome = 'succeeded' | 'already' | 'requested' | 'pending' | 'failed' | 'unknown' | 'not_found' | 'ambiguous' | 'not_sent';
+
+export interface DeviceRow {
+  source: 'device_ids' | 'HOSTNAME' | 'ADDRESS';
+  given: string;
+  device_id: string | null;
+  computer_dns_name: string | null;
+  sha1?: string;
+  outcome: DeviceOutcome;
+  message: string;
+  machine_action: MachineAction | null;
+  candidates?: Array<{ id: string; computerDnsName: string | null }>;
+  package_uri?: string | null;
+}
+
+export interface DeviceActionResult {
+  devices: DeviceRow[];
+  machine_action_ids: string[];
+}
+
+const GOOD: ReadonlySet<DeviceOutcome> = new Set(['succeeded', 'already', 'requested']);
+
+interface Target {
+  source: DeviceRow['source'];
+  given: string;
+  entity?: Entity;
+}
+
+/** The time kept free before the deadline for writing the result: a tenth of the run, from 1 s to 10 s. */
+export const marginMs = (totalMs: number): number => Math.min(10_000, Math.max(1_000, Math.round(totalMs * 0.1)));
+
+/** The targets of a run, checked before anything is sent: INVALID_INPUT when there are none. */
+export function targetsOf(deviceIds: string | undefined, entities: readonly Entity[]): Target[] {
+  const ids = [...new Set(splitList(deviceIds).map((id) => checkMachineId(id)))];
+  const targets: Target[] = ids.map((id) => ({ source: 'device_ids', given: id }));
+  for (const e of entities) if (e.type === 'HOSTNAME' || e.type === 'ADDRESS') targets.push({ source: e.type, given: e.identifier, entity: e });
+  if (targets.length === 0) throw invalidInput("No device to act on: give 'device_ids' (machine ids, comma-separated) or HOSTNAME / ADDRESS entities in scope.");
+  return targets;
+}
+
+const fatal = (err: unknown): boolean => !(err instanceof ActionError) || err.code === 'PERMISSION' || err.code === 'AUTHENTICATION' || err.code === 'CONFIGURATION' || err.code === 'INTERNAL';
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+const sameSha1 = (a: MachineAction, sha1: string | undefined): boolean => {
+  if (!sha1) return true;
+  const info = a['relatedFileInfo'];
+  const id = info && typeof info === 'object' && !Array.isArray(info) ? (info as Record<string, unknown>)['fileIdentifier'] : undefined;
+  return typeof id === 'string' && id.toLowerCase() === sha1;
+};
+
+/** Resolves one target to its machine, or the row saying why not. */
+async function resolve(api: DefenderApi, t: Target, now: Date): Promise<{ machine: Machine } | { row: DeviceRow }> {
+  const row = (outcome: DeviceOutcome, message: string, extra: Partial<DeviceRow> = {}) => ({ row: { source: t.source, given: t.given, device_id: null, computer_dns_name: null, outcome, message, machine_action: null, ...extra } });
+  try {
+    if (t.source === 'device_ids') {
+      const machine = await getMachine(api, t.given);
+      return machine ? { machine } : row('not_found', `No device has the id ${t.given}.`);
+    }
+    if (t.source === 'HOSTNAME' && !HOST_NAME.test(t.given)) return row('not_sent', `${JSON.stringify(t.given)} is not a host name.`);
+    const found = t.source === 'HOSTNAME' ? await findMachinesByName(api, t.given) : await findMachinesByIp(api, t.given, now);
+    if (found.length === 1) return { machine: found[0]! };
+    if (found.length === 0) return row('not_found', t.source === 'HOSTNAME' ? `No device is named ${t.given}.` : `No device was seen with the address ${t.given} in the last 15 minutes.`);
+    const candidates = found.map((m) => ({ id: m.id, computerDnsName: m.computerDnsName }));
+    return row('ambiguous', `${t.given} names ${found.length} devices (${candidates.map((c) => `${c.computerDnsName ?? '?'} ${c.id}`).join(', ')}); none was chosen: give the one meant in device_ids.`, { candidates });
+  } catch (err) {
+    if (err instanceof ActionError && err.code === 'INVALID_INPUT') return row('not_sent', err.message);
+    if (fatal(err)) throw err;
+    return row('failed', `The device could not be looked up: ${messageOf(err)}`);
+  }
+}
+
+/** `deps.transport`: for tests, a stand-in for the network. */
+export async function runDeviceAction<P extends DeviceActionParams>(ctx: ActionContext<P>, spec: DeviceActionSpec, deps: { transport?: Transport } = {}): Promise<ActionOutcome<DeviceActionResult>> {
+  const comment = ctx.params.comment.trim();
+  if (comment === '') throw invalidInput("Parameter 'comment' is required: Microsoft keeps it with the machine action (e.g. the case and why).");
+  const targets = targetsOf(ctx.params.device_ids, ctx.entities);
+  const wait = ctx.params.wait_for_completion !== false;
+  const stopAt = ctx.deadline - marginMs(ctx.deadline - Date.now());
+  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(0, stopAt - Date.now()))]);
+  const api = createDefenderApi({ config: ctx.config, log: ctx.log, deadline: stopAt, signal, addSecret: ctx.addSecret, resource: 'machines', ...(deps.transport ? { transport: deps.transport } : {}) });
+
+  // 1. resolve every target (reads only)
+  const rows: DeviceRow[] = [];
+  const devices = new Map<string, { machine: Machine; targets: Target[] }>();
+  const now = new Date();
+  for (const t of targets) {
+    const r = await resolve(api, t, now);
+    if ('row' in r) {
+      rows.push(r.row);
+      continue;
+    }
+    const m = r.machine;
+    const key = m.id.toLowerCase();
+    devices.set(key, { machine: m, targets: [...(devices.get(key)?.targets ?? []), t] });
+  }
+
+  // 2. one action per device (and SHA-1)
+  // a PERMISSION or AUTHENTICATION error fails the run until a POST may have created something; after that it is the
+  // failure of that device only, so that the actions already requested are reported
+  let sent = false;
+  const acting: Array<{ row: DeviceRow; rowsOf: DeviceRow[] }> = [];
+  for (const { machine, targets: named } of devices.values()) {
+    for (const sha1 of spec.sha1s ?? [undefined]) {
+      const base = { device_id: machine.id, computer_dns_name: machine.computerDnsName, ...(sha1 ? { sha1 } : {}), machine_action: null };
+      const rowsOf = named.map((t) => ({ source: t.source, given: t.given, ...base, outcome: 'failed' as DeviceOutcome, message: '' }));
+      const set = (outcome: DeviceOutcome, message: string, action: MachineAction | null = null) => rowsOf.forEach((r) => Object.assign(r, { outcome, message, machine_action: action }));
+      rows.push(...rowsOf);
+      const name = `${machine.computerDnsName ?? machine.id}`;
+      try {
+        if (signal.aborted) {
+          set('not_sent', `Not sent: the run reached its deadline before ${spec.what} ${name}.`);
+          continue;
+        }
+        if (spec.opposite) {
+          const latest = (await machineActionsOf(api, machine.id, [spec.type, spec.opposite]))[0];
+          const scopeFits = !spec.scope || typeof latest?.['scope'] !== 'string' || (latest['scope'] as string).toLowerCase() === spec.scope.toLowerCase();
+          if (latest && latest.type === spec.type && scopeFits && latest.status === 'Succeeded') {
+            set('already', `${name} is already ${spec.asked}: its latest ${spec.type} action (${latest.id}, ${latest.creationDateTimeUtc ?? 'no date'}) succeeded and none undid it; nothing was sent.`, latest);
+            continue;
+          }
+          if (latest && latest.type === spec.type && scopeFits && OPEN_STATUSES.has(latest.status)) {
+            set('requested', `${spec.type} was already requested on ${name} (${latest.id}, ${latest.status}); it is followed, not asked again.`, latest);
+            acting.push({ row: rowsOf[0]!, rowsOf });
+            continue;
+          }
+        }
+        const postedAt = Date.now();
+        const body = { Comment: comment, ...(spec.body ?? {}), ...(sha1 ? { Sha1: sha1 } : {}) };
+        let action: MachineAction | undefined;
+        let note: string;
+        try {
+          const answer = await requestMachineAction(api, machine.id, spec.type, body, spec.what);
+          sent = true;
+          if ('action' in answer) {
+            action = answer.action;
+            note = `${spec.type} requested on ${name} (${action.id}).`;
+          } else {
+            action = (await machineActionsOf(api, machine.id, [spec.type])).find((a) => OPEN_STATUSES.has(a.status) && sameSha1(a, sha1));
+            note = `${spec.type} was already in progress on ${name} (Microsoft: ${answer.alreadyPending.message ?? answer.alreadyPending.code ?? 'already in progress'}); the pending action ${action?.id ?? '?'} is followed.`;
+            if (!action) {
+              set('failed', `Microsoft refused ${spec.what} ${name} as already in progress (${answer.alreadyPending.message ?? answer.alreadyPending.code}), but no pending ${spec.type} action is listed for it.`);
+              continue;
+            }
+          }
+        } catch (err) {
+          if (!isUnknownOutcome(err)) throw err;
+          sent = true;
+          // never sent again: look for the action this POST may have made
+          const since = postedAt - 5 * 60_000;
+          action = (await machineActionsOf(api, machine.id, [spec.type]).catch(() => [] as MachineAction[])).find((a) => a.requestorComment === comment && Date.parse(a.creationDateTimeUtc ?? '') >= since && sameSha1(a, sha1));
+          if (!action) {
+            set('unknown', `The outcome of ${spec.what} ${name} is unknown: ${messageOf(err)} No ${spec.type} action with this comment is listed for it yet; check with Get Machine Action (device ${machine.id}) before asking again.`);
+            continue;
+          }
+          note = `The answer to ${spec.what} ${name} was lost (${messageOf(err)}), but its action ${action.id} is listed and is followed.`;
+        }
+        set('requested', note, action);
+        acting.push({ row: rowsOf[0]!, rowsOf });
+      } catch (err) {
+        if (fatal(err) && !sent) throw err;
+        set('failed', `${spec.what} ${name} failed: ${messageOf(err)}`);
+      }
+    }
+  }
+
+  // 3. follow them
+  if (wait && acting.length) {
+    const followed = await followActions(acting.map((a) => a.row.machine_action!), (id) => getMachineAction(api, id), {
+      stopAt,
+      signal,
+      onReadError: (id, err) => ctx.log.warn(`Reading machine action ${id} failed; it is read again`, { error: err.message }),
+    });
+    followed.actions.forEach((a, i) => acting[i]!.rowsOf.forEach((r) => (r.machine_action = a)));
+  }
+  for (const { rowsOf } of acting) {
+    const a = rowsOf[0]!.machine_action!;
+    const name = rowsOf[0]!.computer_dns_name ?? rowsOf[0]!.device_id;
+    let outcome: DeviceOutcome;
+    let message = rowsOf[0]!.message;
+    let link: string | null | undefined;
+    if (a.status === 'Succeeded') {
+      outcome = 'succeeded';
+      message = `${name} is ${spec.asked} (${a.type} ${a.id} succeeded).`;
+      if (spec.withPackage) {
+        link = await packageUri(api, a.id).catch((err: unknown) => {
+          message += ` The package link could not be read: ${messageOf(err)}`;
+          return null;
+        });
+      }
+    } else if (OPEN_STATUSES.has(a.status)) {
+      outcome = wait ? 'pending' : 'requested';
+      message = wait
+        ? `${a.type} ${a.id} on ${name} is still ${a.status} at the end of the wait; follow it with Get Machine Action (machine_action_id ${a.id}).`
+        : `${message} It is ${a.status}; follow it with Get Machine Action (machine_action_id ${a.id}).`;
+    } else {
+      outcome = 'failed';
+      message = `${a.type} ${a.id} on ${name} ended ${a.status}.`;
+    }
+    for (const r of rowsOf) Object.assign(r, { outcome, message, ...(spec.withPackage ? { package_uri: link ?? null } : {}) });
+  }
+  return outcomeOf(ctx, spec, rows, wait);
+}
+
+function outcomeOf(ctx: ActionContext<unknown>, spec: DeviceActionSpec, rows: DeviceRow[], wait: boolean): ActionOutcome<DeviceActionResult> {
+  const ids = [...new Set(rows.map((r) => r.machine_action?.id).filter((id): id is string => typeof id === 'string'))];
+  const entities = ctx.entities.map((e) => {
+    const mine = rows.filter((r) => (r.source === e.type && r.given === e.identifier) || (e.type === 'FILEHASH' && r.sha1 === e.identifier.toLowerCase()));
+    const status = mine.length > 0 && mine.every((r) => GOOD.has(r.outcome)) ? 'success' as const : mine.length > 0 && mine.every((r) => r.outcome === 'not_found') ? 'not_found' as const : mine.length === 0 && e.type !== 'FILEHASH' ? 'skipped' as const : 'failed' as const;
+    const message = mine.length ? [...new Set(mine.map((r) => r.message))].join(' ') : e.type === 'FILEHASH' ? 'No device was acted on for this file.' : `${e.type} entities are not devices.`;
+    return { Identifier: e.identifier, EntityType: e.type, status, message };
+  });
+  const count = (o: DeviceOutcome) => rows.filter((r) => r.outcome === o).length;
+  const parts = (['succeeded', 'already', 'requested', 'pending', 'failed', 'unknown', 'not_found', 'ambiguous', 'not_sent'] as const).filter((o) => count(o)).map((o) => `${count(o)} ${o.replace('_', ' ')}`);
+  const good = rows.filter((r) => GOOD.has(r.outcome)).length;
+  return {
+    result_value: rows.length > 0 && good === rows.length,
+    output_message: `${good} of ${rows.length} device${rows.length === 1 ? '' : 's'} ${wait ? spec.asked : `${spec.asked} or requested`} (${parts.join(', ')}).${ids.length ? ` Machine actions: ${ids.join(', ')}.` : ''}`,
+    json_result: { devices: rows, machine_action_ids: ids },
+    entities,
+    tables: [{
+      title: `${spec.type} per device`,
+      columns: ['Given', 'Device', 'Device id', 'Outcome', 'Machine action', 'Status', 'Message'],
+      rows: rows.map((r) => [r.given, r.computer_dns_name, r.device_id, r.outcome, r.machine_action?.id ?? null, r.machine_action?.status ?? null, r.message]),
+    }],
+  };
+}
