@@ -33,7 +33,7 @@ import { ActionError, configurationError, invalidInput } from '../runtime/errors
 import type { Entity } from '../runtime/entities';
 import type { EntityOutcome } from '../generated/contract.types';
 import { describeAnswer, expectObject, isJsonObject, kindOf, shapeError, type Answered, type JsonObject } from '../runtime/shape';
-import type { DefenderApi } from './api';
+import { isUnknownOutcome, type DefenderApi } from './api';
 import { followPages } from './pages';
 import { odataString, queryString } from './odata';
 
@@ -388,7 +388,7 @@ export async function runAccountAction(input: { api: DefenderApi; config: Pick<C
       try {
         result = await invokeAccountAction(api, identity, plan, action);
       } catch (err) {
-        if (err instanceof ActionError && /may have been applied/.test(err.message) && (await landed(api, identity, action))) {
+        if (isUnknownOutcome(err) && (await landed(api, identity, action))) {
           row(shown, 'success', `${shown} ${DONE[action]} (${plan.provider} account ${plan.account.identifier}): Microsoft's answer was lost, but the account now reads as ${action}d; the request was not sent again.`, target);
           continue;
         }

@@ -28,7 +28,7 @@ import { textProblem, splitList } from '../runtime/text';
 import { expectObject, kindOf, listPage, shapeError, type Answered, type JsonObject } from '../runtime/shape';
 import type { Entity } from '../runtime/entities';
 import type { EntityOutcome } from '../generated/contract.types';
-import type { DefenderApi } from './api';
+import { isUnknownOutcome, type DefenderApi } from './api';
 import { odataDateTime, odataString, queryString } from './odata';
 import { PageGuard } from './pages';
 import { parseTimeInput, parseTimeRange, TIME_FORMS } from './time';
@@ -485,7 +485,7 @@ export async function submitIndicators(input: { api: DefenderApi; entities: read
       try {
         indicator = await submitIndicator(api, body);
       } catch (err) {
-        if (!(err instanceof ActionError) || !/may have been submitted/.test(err.message)) throw err;
+        if (!isUnknownOutcome(err)) throw err;
         // the outcome is unknown: one lookup tells whether it landed; the POST is not sent again
         const now = await findIndicators(api, row.value, type).catch(() => []);
         const landed = now.find((i) => sameAsAsked(i.raw, body));
