@@ -10,6 +10,7 @@ import { type AlertPatch, createTenant, type FaceRequest, type FaceResponse, typ
 import { createHuntingEngine, HuntingError, type HuntingEngine, type HuntingEngineOptions } from './hunting/index';
 import { createEndpoint, type Endpoint, type MachineRecord } from './endpoint/index';
 import type { MachineInput } from './endpoint/model';
+import { addIndicator, indicatorJson, indicatorStoreOf, type IndicatorInput } from './endpoint/indicators';
 import { createPki, type Pki } from './pki';
 import { appInfo, derivedGuid, Identity, registerApps, unauthorizedMessage, type AppInfo, type AppName, type FaceName, type RegisteredApp, type TokenRequestInfo } from './identity';
 import { defenderError, faultAnswer, graphError, notFound, type ErrorFlavor, type HttpAnswer } from './errors';
@@ -125,6 +126,10 @@ export interface Emulator {
   machine(id: string): MachineRecord | undefined;
   /** machine actions (all, or one machine's), newest first, as GET /api/machineactions/{id} shows them now; no quota, no log */
   machineActions(machineId?: string): Array<Record<string, unknown>>;
+  /** the active custom indicators as GET /api/indicators shows them to an app with Ti.ReadWrite.All (no quota, no log entry) */
+  indicators(): Array<Record<string, unknown>>;
+  /** adds an indicator as a portal user would (validated as the POST is; throws the API's message); returns it */
+  addIndicator(input: IndicatorInput): Record<string, unknown>;
   revokeTokens(): number;
   advanceClock(ms: number): Date;
   setQuotas(enabled: boolean): void;
@@ -221,7 +226,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const nextTenant = tenantFactory({ seed, incidents, alerts, tenantId, now: t, hunting: { rowsPerTable } });
     const nextHunting = huntingFactory({ seed, now: t, entities: nextTenant.seedEntities(), alerts: nextTenant.seedAlerts(), rowsPerTable });
     nextTenant.attachHunting(nextHunting);
-    endpoint = createEndpoint({ seed, now: t, devices: nextTenant.seedEntities().devices, timing });
+    const seeded = nextTenant.seedEntities();
+    endpoint = createEndpoint({ seed, now: t, devices: seeded.devices, entities: seeded, timing });
     tenant = nextTenant;
     hunting = nextHunting;
   };
@@ -320,6 +326,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (sub === '/machineactions' && method === 'GET') {
         const id = new URLSearchParams(rawQuery).get('machineId') ?? undefined;
         return ok(200, { value: api.machineActions(id) });
+      }
+      if (sub === '/indicators') {
+        if (method === 'GET') return ok(200, { value: api.indicators() });
+        if (method === 'POST') {
+          if (!isObject(json)) return controlError(400, 'BadRequest', 'The body must be a JSON object describing the indicator ({"indicatorValue", "indicatorType", "action", ...}).');
+          return ok(201, api.addIndicator(obj as unknown as IndicatorInput));
+        }
       }
       if (sub === '/tokens/revoke' && method === 'POST') return ok(200, { revoked: api.revokeTokens() });
       if (sub === '/clock') {
@@ -597,6 +610,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     addMachine: (input) => endpoint.control.addMachine(input, now()),
     machine: (id) => endpoint.control.machine(id, now()),
     machineActions: (machineId) => endpoint.control.machineActions(machineId, now()),
+    indicators: () => indicatorStoreOf(endpoint.store).active(now()).map(indicatorJson),
+    addIndicator: (input) => addIndicator(indicatorStoreOf(endpoint.store), input, now()),
     revokeTokens: () => identity.revokeAll(),
     advanceClock(ms: number): Date {
       if (!Number.isFinite(ms) || ms < 0) throw new Error('advanceClock: ms must be >= 0');

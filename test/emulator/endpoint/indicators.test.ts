@@ -174,7 +174,7 @@ describe('endpoint/indicators: the MDE custom indicators store', () => {
       const r = indicatorsFace(s, baseReq(init.method === 'DELETE' ? `${API}/1000` : API, { ...init, roles: ['Machine.Read.All'] }));
       expect(r?.status).to.equal(403);
       expect(json(r).error.code).to.equal('Forbidden');
-      expect(json(r).error.message).to.match(/^Missing application roles\. API required roles: Ti\.ReadWrite,Ti\.ReadWrite\.All, application roles: Machine\.Read\.All$/);
+      expect(json(r).error.message).to.match(/^Missing application roles\. API required roles: Ti\.ReadWrite,Ti\.ReadWrite\.All, application roles: Machine\.Read\.All\.$/);
     }
     const own = { roles: ['Ti.ReadWrite'] };
     expect(call(s, API, own).body.value).to.deep.equal([]);

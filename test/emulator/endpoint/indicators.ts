@@ -50,8 +50,10 @@
 //   values are case-sensitive; a page without $top holds every match up to 10,000 and no list carries @odata.nextLink
 //   (reference §2.4: MDE lists page with $skip); the ids are decimal strings; the order is by id.
 import { isIP } from 'node:net';
-import { randomUUID } from 'node:crypto';
 import type { FaceRequest, FaceResponse } from '../tenant/api';
+import { type EndpointRoute, forbidden as mdeForbidden, mdeError } from './common';
+import type { EndpointFaceEnv } from './index';
+import type { EndpointStore } from './model';
 import { type EntityModel, type Field, ODataError, evaluate, parseFilter, parseNonNegative, parseQueryString } from '../tenant/odata';
 import { type Stamp, cmpStamp, isoStamp, parseStamp, stampOf } from '../tenant/model';
 
@@ -412,14 +414,10 @@ export const INDICATOR_MODEL: EntityModel<Indicator> = {
     'rbacGroupNames', 'rbacGroupIds', 'generateAlert', 'educateUrl', 'externalID'],
 };
 
-function mdeError(status: number, code: string, message: string): FaceResponse {
-  return { status, body: { error: { code, message, target: randomUUID() } } };
-}
-
+const TI_ROLES = [TI_OWN, TI_ALL];
 function forbidden(req: FaceRequest): FaceResponse | undefined {
-  if (req.caller.roles.has(TI_ALL) || req.caller.roles.has(TI_OWN)) return undefined;
-  // the Defender APIs' 403 wording (reference §1.2): "Missing application roles. API required roles: …, application roles: …"
-  return mdeError(403, 'Forbidden', `Missing application roles. API required roles: ${TI_OWN},${TI_ALL}, application roles: ${[...req.caller.roles].join(',')}`);
+  if (TI_ROLES.some((r) => req.caller.roles.has(r))) return undefined;
+  return mdeForbidden(TI_ROLES, req.caller.roles); // the MDE face's 403 (endpoint/common.ts)
 }
 
 /** The caller as the store records it: an app (its client id, display name). */
@@ -506,4 +504,27 @@ export function seedIndicators(store: IndicatorStore, entities: { files: Array<{
     const r = store.submit(body, user, now, { created });
     if (!r.ok) throw new Error(`internal: a seeded indicator was refused: ${r.message}`);
   }
+}
+
+// ---- plugged into the MDE face (endpoint/index.ts FACES): one store per built tenant, kept beside the machines' store
+const STORES = new WeakMap<EndpointStore, IndicatorStore>();
+
+/** The indicators of the MDE face built around `store` (the test API reads them here). */
+export function indicatorStoreOf(store: EndpointStore): IndicatorStore {
+  const s = STORES.get(store);
+  if (!s) throw new Error('internal: this endpoint face has no indicators');
+  return s;
+}
+
+/** The routes of /api/indicators for the MDE face: the face checks the roles (Ti.ReadWrite or Ti.ReadWrite.All) first. */
+export function indicatorRoutes(env: EndpointFaceEnv): EndpointRoute[] {
+  const store = new IndicatorStore(env.seed);
+  if (env.entities) seedIndicators(store, env.entities, env.now);
+  STORES.set(env.store, store);
+  const handle = (ctx: { req: FaceRequest }): FaceResponse => indicatorsFace(store, ctx.req) ?? mdeError(404, 'NotFound', `No route matches ${ctx.req.method} ${ctx.req.path}`);
+  return [
+    { method: 'GET', pattern: /^\/api\/indicators\/?$/i, roles: TI_ROLES, handle },
+    { method: 'POST', pattern: /^\/api\/indicators\/?$/i, roles: TI_ROLES, handle },
+    { method: 'DELETE', pattern: /^\/api\/indicators\/[^/]+\/?$/i, roles: TI_ROLES, handle },
+  ];
 }
