@@ -1,14 +1,18 @@
 // The emulator's server core: HTTPS on 127.0.0.1, identity (Entra ID), authentication of every Microsoft-path
 // request, quotas, injected faults, the request log and the /_emulator/ control endpoints. The tenant model
-// (tenant/) answers the Graph and Defender XDR faces; the hunting engine (hunting/) is built here and attached to it.
+// (tenant/) answers the Graph and Defender XDR faces; the hunting engine (hunting/) is built here and attached to it;
+// the Defender for Endpoint face (endpoint/) is built from the same seeded devices.
 // Imports nothing from lib/, actions/ or scripts/.
 import * as https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { type AlertPatch, createTenant, type FaceRequest, type FaceResponse, type IncidentPatch, type Tenant, type TenantOptions } from './tenant/index';
 import { createHuntingEngine, HuntingError, type HuntingEngine, type HuntingEngineOptions } from './hunting/index';
+import { createEndpoint, type Endpoint, type MachineRecord } from './endpoint/index';
+import type { MachineInput } from './endpoint/model';
+import { addIndicator, indicatorJson, indicatorStoreOf, type IndicatorInput } from './endpoint/indicators';
 import { createPki, type Pki } from './pki';
-import { appInfo, derivedGuid, Identity, registerApps, unauthorizedMessage, type AppInfo, type AppName, type RegisteredApp, type TokenRequestInfo } from './identity';
+import { appInfo, derivedGuid, Identity, registerApps, unauthorizedMessage, type AppInfo, type AppName, type FaceName, type RegisteredApp, type TokenRequestInfo } from './identity';
 import { defenderError, faultAnswer, graphError, notFound, type ErrorFlavor, type HttpAnswer } from './errors';
 import { Faults, FaultError, parseFault, retryAfterHeader, type Fault, type FaultSpec } from './faults';
 import { bucketFor, formatWindow, Quotas } from './quotas';
@@ -45,6 +49,9 @@ export interface EmulatorOptions {
   onError?: (error: unknown) => void;
   /** how many request-log entries are kept (default 10,000) */
   logLimit?: number;
+  /** service-clock seconds a machine action stays Pending, then InProgress, before it ends (default 15 and 45; divided
+   * by timeScale, so that `advanceClock` moves it on deterministically) */
+  machineActionSeconds?: { pending: number; running: number };
 }
 
 export interface RequestLogEntry {
@@ -66,7 +73,10 @@ export interface RequestLogEntry {
   durationMs?: number;
 }
 
-export type M365dEnv = Record<'M365D_API_URL' | 'M365D_API_FLAVOR' | 'M365D_LOGIN_URL' | 'M365D_TENANT_ID' | 'M365D_CLIENT_ID' | 'M365D_CLIENT_SECRET' | 'M365D_CA_CERTIFICATE', string>;
+export type M365dEnv = Record<'M365D_API_URL' | 'M365D_API_FLAVOR' | 'M365D_LOGIN_URL' | 'M365D_TENANT_ID' | 'M365D_CLIENT_ID' | 'M365D_CLIENT_SECRET' | 'M365D_CA_CERTIFICATE'
+  | 'M365D_ENDPOINT_API_URL', string>;
+
+export type { MachineInput, MachineRecord };
 
 export interface Emulator {
   /** "https://127.0.0.1:PORT" (same as origin) */
@@ -85,6 +95,8 @@ export interface Emulator {
   /** the current tenant model and hunting engine (replaced by reset()) */
   readonly tenant: Tenant;
   readonly hunting: HuntingEngine;
+  /** the Defender for Endpoint face and its store (replaced by reset()) */
+  readonly endpoint: Endpoint;
   /** the service clock */
   now(): Date;
 
@@ -108,6 +120,16 @@ export interface Emulator {
   addIdentityAccount(input: IdentityAccountInput): Record<string, unknown>;
   /** the invokeAction calls the service accepted, oldest first (of one identity account when given) */
   accountActions(identityAccountId?: string): AccountActionRecord[];
+  /** a Defender for Endpoint machine (computerDnsName required); returns em.machine()'s record */
+  addMachine(input: MachineInput): MachineRecord;
+  /** a machine by id or computer name, with its isolation/restriction state and behaviour, or undefined */
+  machine(id: string): MachineRecord | undefined;
+  /** machine actions (all, or one machine's), newest first, as GET /api/machineactions/{id} shows them now; no quota, no log */
+  machineActions(machineId?: string): Array<Record<string, unknown>>;
+  /** the active custom indicators as GET /api/indicators shows them to an app with Ti.ReadWrite.All (no quota, no log entry) */
+  indicators(): Array<Record<string, unknown>>;
+  /** adds an indicator as a portal user would (validated as the POST is; throws the API's message); returns it */
+  addIndicator(input: IndicatorInput): Record<string, unknown>;
   revokeTokens(): number;
   advanceClock(ms: number): Date;
   setQuotas(enabled: boolean): void;
@@ -121,10 +143,19 @@ export interface Emulator {
 const BODY_LIMIT = 20 * 1024 * 1024;
 const SECRET_PARAMS = /^(client_secret|client_assertion|access_token|refresh_token|code|password|assertion)$/i;
 
+/** The Defender for Endpoint paths (machines, machine actions, indicators); the rest of /api/ is the Defender XDR face. */
+const ENDPOINT_PATH = /^\/api\/(machines|machineactions|indicators)(?=$|[/(])/i;
+
 function flavorOf(path: string): ErrorFlavor {
   if (path.startsWith('/v1.0/') || path === '/v1.0') return 'graph';
   if (path.startsWith('/api/') || path === '/api') return 'defender';
   return 'entra';
+}
+
+function faceOf(path: string): FaceName | undefined {
+  if (ENDPOINT_PATH.test(path)) return 'endpoint';
+  const f = flavorOf(path);
+  return f === 'entra' ? undefined : f;
 }
 
 function sanitizeQuery(raw: string): string {
@@ -177,6 +208,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const logLimit = options.logLimit ?? 10_000;
   if (!(timeScale > 0)) throw new Error('timeScale must be a number > 0');
   if (!(tokenLifetimeSeconds > 0)) throw new Error('tokenLifetimeSeconds must be > 0');
+  const actionSeconds = options.machineActionSeconds ?? { pending: 15, running: 45 };
+  if (!(actionSeconds.pending >= 0 && actionSeconds.running >= 0)) throw new Error('machineActionSeconds: pending and running must be numbers >= 0');
+  const timing = { pendingMs: (actionSeconds.pending * 1000) / timeScale, runningMs: (actionSeconds.running * 1000) / timeScale };
   const tenantId = derivedGuid(seed, 'tenant');
 
   // ---- service clock
@@ -186,11 +220,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   // ---- tenant + hunting
   let tenant!: Tenant;
   let hunting!: HuntingEngine;
+  let endpoint!: Endpoint;
   const build = (): void => {
     const t = now();
     const nextTenant = tenantFactory({ seed, incidents, alerts, tenantId, now: t, hunting: { rowsPerTable } });
     const nextHunting = huntingFactory({ seed, now: t, entities: nextTenant.seedEntities(), alerts: nextTenant.seedAlerts(), rowsPerTable });
     nextTenant.attachHunting(nextHunting);
+    const seeded = nextTenant.seedEntities();
+    endpoint = createEndpoint({ seed, now: t, devices: seeded.devices, entities: seeded, timing });
     tenant = nextTenant;
     hunting = nextHunting;
   };
@@ -277,6 +314,26 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         const id = new URLSearchParams(rawQuery).get('identityAccountId') ?? undefined;
         return ok(200, { value: api.accountActions(id) });
       }
+      if (sub === '/machines' && method === 'POST') {
+        if (!isObject(json)) return controlError(400, 'BadRequest', 'The body must be a JSON object describing the machine ({"computerDnsName": …}).');
+        return ok(201, api.addMachine(obj as unknown as MachineInput));
+      }
+      m = /^\/machines\/([^/]+)$/.exec(sub);
+      if (m && method === 'GET') {
+        const r = api.machine(decodeURIComponent(m[1]));
+        return r ? ok(200, r) : controlError(404, 'NotFound', `Machine ${m[1]} was not found.`);
+      }
+      if (sub === '/machineactions' && method === 'GET') {
+        const id = new URLSearchParams(rawQuery).get('machineId') ?? undefined;
+        return ok(200, { value: api.machineActions(id) });
+      }
+      if (sub === '/indicators') {
+        if (method === 'GET') return ok(200, { value: api.indicators() });
+        if (method === 'POST') {
+          if (!isObject(json)) return controlError(400, 'BadRequest', 'The body must be a JSON object describing the indicator ({"indicatorValue", "indicatorType", "action", ...}).');
+          return ok(201, api.addIndicator(obj as unknown as IndicatorInput));
+        }
+      }
       if (sub === '/tokens/revoke' && method === 'POST') return ok(200, { revoked: api.revokeTokens() });
       if (sub === '/clock') {
         if (method === 'GET') return ok(200, { now: now().toISOString(), offsetMs: clockOffsetMs });
@@ -302,10 +359,26 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
 
   // ---- Microsoft faces
-  const face = (flavor: 'graph' | 'defender', req: IncomingMessage, method: string, path: string, rawQuery: string, body: Buffer, entry: RequestLogEntry): HttpAnswer => {
+  const face = (kind: FaceName, req: IncomingMessage, method: string, path: string, rawQuery: string, body: Buffer, entry: RequestLogEntry): HttpAnswer => {
     const headers = headerMap(req);
     const t = now();
-    const check = identity.checkBearer(headers.authorization, flavor);
+    // the MDE face answers in the legacy (Defender) error shape (defender-endpoint/api/common-errors.md)
+    const flavor: 'graph' | 'defender' = kind === 'graph' ? 'graph' : 'defender';
+    const check = identity.checkBearer(headers.authorization, kind);
+    const freqOf = (clientId: string, appDisplayName: string, roles: string[]): FaceRequest => ({
+      // the origin the caller reached (nextLinks and @odata.context name it): 127.0.0.1:PORT, or a host a test's proxy
+      // maps to the emulator (graph.microsoft.com)
+      method, path, rawQuery, rawBody: body.toString('utf8'), headers, origin: requestOrigin(req),
+      caller: { clientId, appDisplayName, roles: new Set(roles), tenantId },
+      now: t,
+    });
+    if (!check.ok && kind === 'endpoint' && check.reason === 'audience') {
+      // A valid token for another API: "If the token audience doesn't match… requests fail with 403 Forbidden"
+      // (defender-endpoint/api/exposed-apis-create-app-webapp.md, reference §2.1). It carries none of WindowsDefenderATP's
+      // roles, so the 403 is the missing-roles one; the wording for this case is not documented.
+      const a = endpoint.refuseAudience(freqOf('', '', []));
+      return { status: a.status, headers: { ...(a.headers ?? {}) }, body: a.body };
+    }
     if (!check.ok) {
       const message = unauthorizedMessage(check.reason, flavor);
       if (flavor === 'graph') {
@@ -336,16 +409,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         return a;
       }
     }
-    const freq: FaceRequest = {
-      // the origin the caller reached (nextLinks and @odata.context name it): 127.0.0.1:PORT, or a host a test's proxy
-      // maps to the emulator (graph.microsoft.com)
-      method, path, rawQuery, rawBody: body.toString('utf8'), headers, origin: requestOrigin(req),
-      caller: { clientId: token.app.clientId, appDisplayName: token.app.displayName, roles: new Set(token.roles), tenantId },
-      now: t,
-    };
+    const freq = freqOf(token.app.clientId, token.app.displayName, token.roles);
     let r: FaceResponse | undefined;
     try {
-      r = flavor === 'graph' ? tenant.graph(freq) : tenant.defender(freq);
+      r = kind === 'graph' ? tenant.graph(freq) : kind === 'endpoint' ? endpoint.handle(freq) : tenant.defender(freq);
     } catch (e) {
       if (e instanceof HuntingError) {
         return flavor === 'graph' ? graphError(e.status, e.code, e.message, t) : defenderError(e.status, e.code, e.message);
@@ -458,8 +525,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
 
     let answer: HttpAnswer;
-    if (flavor === 'graph' || flavor === 'defender') {
-      answer = face(flavor, req, method, path, rawQuery, body, entry);
+    const kind = faceOf(path);
+    if (kind) {
+      answer = face(kind, req, method, path, rawQuery, body, entry);
     } else {
       answer = identityRoute(req, method, path, body, entry) ?? notFound('entra', method, path, now());
     }
@@ -504,6 +572,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     M365D_CLIENT_ID: full.clientId,
     M365D_CLIENT_SECRET: full.clientSecret,
     M365D_CA_CERTIFICATE: pki.ca.pem,
+    M365D_ENDPOINT_API_URL: origin,
   };
   const appInfos = apps.map(appInfo);
   let stopped = false;
@@ -519,6 +588,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     get tenant() { return tenant; },
     get hunting() { return hunting; },
+    get endpoint() { return endpoint; },
     now,
     addFault: (spec) => faults.add(parseFault(spec)),
     faults: () => faults.pending(),
@@ -537,6 +607,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return tenant.control.addIdentityAccount(input);
     },
     accountActions: (id) => tenant.control.accountActions?.(id) ?? [],
+    addMachine: (input) => endpoint.control.addMachine(input, now()),
+    machine: (id) => endpoint.control.machine(id, now()),
+    machineActions: (machineId) => endpoint.control.machineActions(machineId, now()),
+    indicators: () => indicatorStoreOf(endpoint.store).active(now()).map(indicatorJson),
+    addIndicator: (input) => addIndicator(indicatorStoreOf(endpoint.store), input, now()),
     revokeTokens: () => identity.revokeAll(),
     advanceClock(ms: number): Date {
       if (!Number.isFinite(ms) || ms < 0) throw new Error('advanceClock: ms must be >= 0');
@@ -552,7 +627,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       build();
     },
     health: () => ({
-      status: 'ok', origin, tenantId, seed, incidents: tenant.control.incidentCount(), alerts: tenant.control.alertCount(), now: now().toISOString(),
+      status: 'ok', origin, tenantId, seed, incidents: tenant.control.incidentCount(), alerts: tenant.control.alertCount(), machines: endpoint.control.machineCount(), now: now().toISOString(),
       timeScale, quotas: quotas.enabled, pendingFaults: faults.pending().length, requests: seq,
     }),
     issueToken(name: AppName = 'full', resource?: string): string {

@@ -51,9 +51,11 @@ describe('emulator core: identity (Entra ID token endpoint, OpenID configuration
   });
 
   it('env and legacyEnv are the M365D_* variables for the full app', () => {
-    expect(Object.keys(em.env).sort()).to.deep.equal(['M365D_API_FLAVOR', 'M365D_API_URL', 'M365D_CA_CERTIFICATE', 'M365D_CLIENT_ID', 'M365D_CLIENT_SECRET', 'M365D_LOGIN_URL', 'M365D_TENANT_ID']);
+    expect(Object.keys(em.env).sort()).to.deep.equal(['M365D_API_FLAVOR', 'M365D_API_URL', 'M365D_CA_CERTIFICATE', 'M365D_CLIENT_ID', 'M365D_CLIENT_SECRET', 'M365D_ENDPOINT_API_URL', 'M365D_LOGIN_URL', 'M365D_TENANT_ID']);
     expect(em.env.M365D_API_URL).to.equal(em.origin);
     expect(em.env.M365D_LOGIN_URL).to.equal(em.origin);
+    expect(em.env.M365D_ENDPOINT_API_URL).to.equal(em.origin);
+    expect(em.legacyEnv.M365D_ENDPOINT_API_URL).to.equal(em.origin);
     expect(em.env.M365D_API_FLAVOR).to.equal('graph');
     expect(em.legacyEnv.M365D_API_FLAVOR).to.equal('defender');
     expect(em.env.M365D_CLIENT_ID).to.equal(em.app('full').clientId);
@@ -109,7 +111,7 @@ describe('emulator core: identity (Entra ID token endpoint, OpenID configuration
     const r = await post({ client_id: ro.clientId, client_secret: ro.clientSecret ?? '', scope: `${em.origin}/.default`, grant_type: 'client_credentials' });
     expect(r.status).to.equal(200);
     expect(decodeJwt(r.json.access_token)?.payload.roles).to.have.members(['SecurityIncident.Read.All', 'SecurityAlert.Read.All', 'ThreatHunting.Read.All', 'Incident.Read.All', 'AdvancedHunting.Read.All',
-      'SecurityIdentitiesAccount.Read.All']);
+      'SecurityIdentitiesAccount.Read.All', 'Machine.Read.All']);
     // the fake tenant answers 403 to a write without the ReadWrite role: the roles reach the face
     const patch = await request(`${em.origin}/v1.0/security/incidents/1`, { method: 'PATCH', json: { status: 'resolved' }, ca: em.caPem, headers: { authorization: `Bearer ${r.json.access_token}` } });
     expect(patch.status).to.equal(403);

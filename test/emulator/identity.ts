@@ -50,6 +50,20 @@ export const DEFENDER_RESOURCES = [
   'https://api-gcc.security.microsoft.us', 'https://api-gov.security.microsoft.us',
   '8ee8fdad-f234-4243-8f3b-15c294843740', // "Microsoft Threat Protection" application id
 ];
+// Defender for Endpoint ("WindowsDefenderATP"): "Some Microsoft Defender for Endpoint APIs continue to require access
+// tokens issued for the legacy resource https://api.securitycenter.microsoft.com ... requests fail with 403 Forbidden,
+// even if the API endpoint uses https://api.security.microsoft.com" (defender-endpoint/api/exposed-apis-create-app-webapp.md,
+// reference §2.1); US Gov hosts from defender-endpoint/gov.md. The MDE paths accept only these audiences.
+export const ENDPOINT_RESOURCES = [
+  'https://api.securitycenter.microsoft.com',
+  'https://api-gcc.securitycenter.microsoft.us', 'https://api-gov.securitycenter.microsoft.us',
+  'fc780465-2017-40d4-a0c5-307022471b92', // "WindowsDefenderATP" application id
+];
+// WindowsDefenderATP application permissions the MDE face checks (isolate-machine.md, run-av-scan.md,
+// restrict-code-execution.md, collect-investigation-package.md, stop-and-quarantine-file.md, get-machines.md,
+// post-ti-indicator.md).
+export const ENDPOINT_ROLES = ['Machine.Read.All', 'Machine.ReadWrite.All', 'Machine.Isolate', 'Machine.Scan', 'Machine.RestrictExecution',
+  'Machine.CollectForensics', 'Machine.StopAndQuarantine', 'Ti.ReadWrite.All'];
 
 export type AppName = 'full' | 'readonly' | 'nohunting' | 'certonly';
 
@@ -90,12 +104,12 @@ function newSecret(): string {
 
 export function registerApps(seed: number, pki: Pki): RegisteredApp[] {
   const all = [...GRAPH_ROLES.filter((r) => (r.includes('ReadWrite') || r.startsWith('ThreatHunting')) && !IDENTITY_ACCOUNT_ROLES.includes(r)), 'Incident.ReadWrite.All', 'AdvancedHunting.Read.All',
-    ...IDENTITY_ACCOUNT_ROLES];
+    ...IDENTITY_ACCOUNT_ROLES, ...ENDPOINT_ROLES];
   return [
     { name: 'full', displayName: 'M365D emulator (full)', clientId: derivedGuid(seed, 'app:full'), clientSecret: newSecret(), certificate: pki.clients.full, roles: all },
     {
       name: 'readonly', displayName: 'M365D emulator (read-only)', clientId: derivedGuid(seed, 'app:readonly'), clientSecret: newSecret(),
-      roles: ['SecurityIncident.Read.All', 'SecurityAlert.Read.All', 'ThreatHunting.Read.All', 'Incident.Read.All', 'AdvancedHunting.Read.All', 'SecurityIdentitiesAccount.Read.All'],
+      roles: ['SecurityIncident.Read.All', 'SecurityAlert.Read.All', 'ThreatHunting.Read.All', 'Incident.Read.All', 'AdvancedHunting.Read.All', 'SecurityIdentitiesAccount.Read.All', 'Machine.Read.All'],
     },
     {
       name: 'nohunting', displayName: 'M365D emulator (no hunting)', clientId: derivedGuid(seed, 'app:nohunting'), clientSecret: newSecret(),
@@ -114,7 +128,9 @@ export function appInfo(app: RegisteredApp): AppInfo {
   };
 }
 
-export type Audience = 'graph' | 'defender' | 'origin';
+export type Audience = 'graph' | 'defender' | 'endpoint' | 'origin';
+/** the faces that check a bearer token */
+export type FaceName = 'graph' | 'defender' | 'endpoint';
 
 export interface TokenRequestInfo { clientId?: string; grantType?: string; scope?: string }
 
@@ -169,6 +185,7 @@ export class Identity {
     const r = normResource(resource);
     if (GRAPH_RESOURCES.includes(r)) return 'graph';
     if (DEFENDER_RESOURCES.includes(r)) return 'defender';
+    if (ENDPOINT_RESOURCES.includes(r)) return 'endpoint';
     if (this.o.origins.some((o) => normResource(o) === r)) return 'origin';
     return undefined;
   }
@@ -349,7 +366,7 @@ export class Identity {
     const now = Math.floor(this.o.now().getTime() / 1000);
     const life = this.o.tokenLifetimeSeconds;
     const roles = app.roles.filter((r) => audience === 'origin'
-      || (audience === 'graph' ? GRAPH_ROLES.includes(r) : DEFENDER_ROLES.includes(r)));
+      || (audience === 'graph' ? GRAPH_ROLES.includes(r) : audience === 'endpoint' ? ENDPOINT_ROLES.includes(r) : DEFENDER_ROLES.includes(r)));
     const uti = b64url(crypto.randomBytes(16));
     this.issuedIds.add(uti);
     const payload: JsonObject = {
@@ -375,7 +392,7 @@ export class Identity {
   }
 
   /** Validates `Authorization: Bearer ...` for a face: signature, tenant, lifetime (service clock), revocation, audience. */
-  checkBearer(authorization: string | undefined, face: 'graph' | 'defender'): TokenCheck {
+  checkBearer(authorization: string | undefined, face: FaceName): TokenCheck {
     if (!authorization || /^(Bearer)?\s*$/i.test(authorization.trim())) return { ok: false, reason: 'missing' };
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!m) return { ok: false, reason: 'malformed' };
@@ -389,7 +406,9 @@ export class Identity {
     if (typeof p.uti === 'string' && this.revokedIds.has(p.uti)) return { ok: false, reason: 'revoked' };
     const aud = typeof p.aud === 'string' ? p.aud : '';
     const audience = this.classifyResource(aud);
-    if (!audience || (audience !== 'origin' && audience !== face)) return { ok: false, reason: 'audience' };
+    // The MDE face takes only its own audiences (not the emulator's origin): a client must ask for the WindowsDefenderATP
+    // resource, as against Microsoft (reference §2.1).
+    if (!audience || (face === 'endpoint' ? audience !== 'endpoint' : audience !== 'origin' && audience !== face)) return { ok: false, reason: 'audience' };
     const app = typeof p.appid === 'string' ? this.appByClientId(p.appid) : undefined;
     if (!app) return { ok: false, reason: 'signature' };
     const roles = Array.isArray(p.roles) ? p.roles.filter((r): r is string => typeof r === 'string') : [];
@@ -415,7 +434,7 @@ function fmtCertDate(d: Date): string {
 }
 
 /** The 401 messages per reason, per face. */
-export function unauthorizedMessage(reason: Exclude<TokenCheck, { ok: true }>['reason'], face: 'graph' | 'defender'): string {
+export function unauthorizedMessage(reason: Exclude<TokenCheck, { ok: true }>['reason'], face: FaceName): string {
   if (face === 'graph') {
     // Graph wording from real responses: "Access token is empty.", "Access token has expired or is not yet valid."
     // (besscroft/diyfile#1), "Access token validation failure. Invalid audience.", "CompactToken parsing failed ...".
