@@ -408,6 +408,8 @@ const fatal = (err: unknown, done: string[]): ActionError | undefined => {
   return new ActionError(err.code, `${err.message}${done.length ? ` Before that, done: ${done.join(', ')}.` : ''}`, { cause: err });
 };
 
+const NETWORK_TYPES: ReadonlySet<IndicatorType> = new Set(['IpAddress', 'DomainName', 'Url']);
+
 export const SUBMIT_ENTITY_TYPES = ['FILEHASH', 'ADDRESS', 'DestinationURL'] as const;
 
 export interface SubmitRow {
@@ -444,12 +446,18 @@ export interface SubmitParams {
 export async function submitIndicators(input: { api: DefenderApi; entities: readonly Entity[]; params: SubmitParams; now: Date; caseId: string }): Promise<{ rows: SubmitRow[]; entities: EntityOutcome[] }> {
   const { api, params } = input;
   const settings = parseSubmitSettings(params, input.now, input.caseId);
+  if (settings.action === 'BlockAndRemediate' && splitList(params.domains).length) throw invalidInput("Parameter 'domains' cannot take action BlockAndRemediate: network indicators (domains, IP addresses, URLs) do not support it (indicator-manage.md); use Block, or submit the domains in another run.");
   const domains = parseValueList(params.domains, 'domains', detectDomain);
   const thumbprints = parseValueList(params.certificate_thumbprints, 'certificate_thumbprints', detectThumbprint);
   const rows: SubmitRow[] = [];
   const todo: Array<{ row: SubmitRow; type: IndicatorType }> = [];
   const seen = new Set<string>();
-  const add = (value: string, source: SubmitRow['source'], entityType: string | null, d: Detected) => {
+  const network = (d: Detected): Detected =>
+    settings.action === 'BlockAndRemediate' && !('problem' in d) && NETWORK_TYPES.has(d.type)
+      ? { problem: `${shown(d.value)} is a ${d.type} indicator, and BlockAndRemediate is for files and certificates ("Network indicators do not support the action type, BlockAndRemediate", indicator-manage.md); use Block` }
+      : d;
+  const add = (value: string, source: SubmitRow['source'], entityType: string | null, given: Detected) => {
+    const d = network(given);
     const row: SubmitRow = { value, indicator_type: 'problem' in d ? null : d.type, source, entity_type: entityType, status: 'failed', outcome: null, message: '', indicator: null, previous: null };
     if ('problem' in d) {
       row.message = `${d.problem}; nothing was sent for it.`;
@@ -473,8 +481,12 @@ export async function submitIndicators(input: { api: DefenderApi; entities: read
   for (const { row, type } of todo) {
     const body = indicatorBody(row.value, type, settings);
     try {
-      const existing = (await findIndicators(api, row.value, type))[0];
-      row.previous = existing?.raw ?? null;
+      // Microsoft's POST updates the indicator with the same value, type and action; another action makes a second
+      // one (microsoft-365-docs#4927, answered by Microsoft; #5890)
+      const found = await findIndicators(api, row.value, type);
+      const existing = found.find((i) => i.raw['action'] === settings.action);
+      const others = found.filter((i) => i.raw['action'] !== settings.action);
+      row.previous = existing ? structuredClone(existing.raw) : null; // its own copy: the result is a tree, not a graph
       if (existing && sameAsAsked(existing.raw, body)) {
         Object.assign(row, { status: 'success', outcome: 'unchanged', indicator: existing.raw, message: `${type} ${row.value} already is an indicator as asked (id ${existing.id}, ${settings.action}); nothing was sent.` });
         done.push(row.value);
@@ -494,7 +506,8 @@ export async function submitIndicators(input: { api: DefenderApi; entities: read
         note = " (Microsoft's answer was lost, but the indicator now reads as submitted; it was not sent again)";
       }
       const outcome = existing ? 'updated' : 'created';
-      Object.assign(row, { status: 'success', outcome, indicator: indicator.raw, message: `${type} ${row.value} ${outcome === 'updated' ? `updated (indicator ${existing!.id} existed; ${existing!.raw['action'] === settings.action ? '' : `action ${String(existing!.raw['action'])} → ${settings.action}, `}Microsoft's POST updates it)` : 'created'} as indicator ${indicator.id}: ${settings.action}${note}.` });
+      const also = others.length ? `; ${others.map((o) => `indicator ${o.id} (${String(o.raw['action'])})`).join(', ')} also has this value (Microsoft applies Allowed over Warn over Block)` : '';
+      Object.assign(row, { status: 'success', outcome, indicator: indicator.raw, message: `${type} ${row.value} ${outcome === 'updated' ? `updated: indicator ${existing!.id} had this value, type and action, and Microsoft's POST updates it` : `created as indicator ${indicator.id}`} (${settings.action})${also}${note}.` });
       done.push(row.value);
     } catch (err) {
       const stop = fatal(err, done);
