@@ -18,7 +18,7 @@ describe('npm run demo', function () {
     });
     expect(code, stderr).to.equal(0);
     expect(stdout).not.to.include('NOT as expected');
-    expect(stdout.match(/-> as expected/g)).to.have.length(21);
+    expect(stdout.match(/-> as expected/g)).to.have.length(25);
     expect(stdout).to.match(/entities in scope went into it/);
     expect(stdout).to.match(/Incident \d+ updated: status In Progress, .*determination Malware, tags \+demo\./);
     expect(stdout).to.match(/error code INVALID_INPUT/);
@@ -28,5 +28,7 @@ describe('npm run demo', function () {
     expect(stdout).to.match(/Alert \S+ already is as asked .*nothing had to change, and nothing was sent\./);
     expect(stdout).to.match(/Comment added to alert \S+ \(\d+ comments? now\)\./);
     expect(stdout).to.match(/Handed over \d+ alert versions?, oldest first\./);
+    expect(stdout).to.match(/Indicators \(Block\): 2 created, 0 updated, 0 already as asked\./);
+    expect(stdout).to.match(/disable: 1 of 1 account done\./);
   });
 });
