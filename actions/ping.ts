@@ -1,5 +1,6 @@
-// Ping (Test): proves the configuration end to end. A token, one incident read, and with check_hunting one small
-// advanced hunting query; reports which permissions were confirmed, or fails naming what is wrong.
+// Ping (Test): proves the configuration end to end. A token, one incident read, with check_hunting one small advanced
+// hunting query, and with check_endpoint_api a token for the Defender for Endpoint API and one device read there;
+// reports which permissions were confirmed, or fails naming what is wrong.
 import { ActionError, defineAction } from '../lib/runtime';
 import { listPage } from '../lib/runtime/shape';
 import { API_NAMES, defenderApiFor, PERMISSIONS, type ApiCall } from '../lib/defender/api';
@@ -50,6 +51,19 @@ export default defineAction({
       });
     }
 
+    if (ctx.params.check_endpoint_api) {
+      const endpoint = defenderApiFor(ctx, 'machines');
+      await step({ name: 'endpoint_token' }, async () => {
+        await endpoint.tokens.getToken();
+        return `token for ${endpoint.tokens.scope} from ${config.loginUrl}`;
+      });
+      await step({ name: 'endpoint_read', permission: PERMISSIONS.readMachines[flavor] }, async () => {
+        const call: ApiCall = { method: 'GET', path: '/api/machines?$top=1', label: 'reading one device', capability: 'readMachines' };
+        const page = listPage(await endpoint.call(call), { api: endpoint.name, label: call.label });
+        return page.value.length > 0 ? `read one device at ${config.endpointApiUrl}` : `the call to ${config.endpointApiUrl} worked; no device is visible`;
+      });
+    }
+
     const json: PingResult = {
       api_family: flavor,
       api_url: config.apiUrl,
@@ -60,6 +74,7 @@ export default defineAction({
       credential: config.credential.kind,
       checks,
       confirmed_permissions: confirmed,
+      ...(ctx.params.check_endpoint_api ? { endpoint_api_url: config.endpointApiUrl } : {}),
     };
     return {
       result_value: true,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The demo (npm run demo; --no-build when the package is built already): builds the package, starts the Defender emulator on 127.0.0.1, and runs every action through
-// the run-action harness exactly as an engine would (Ping, the incident actions, the alert actions, blocking indicators and disabling a user, the hunting actions, the daemons), printing a readable account of each step. Exits 0 when every
+// the run-action harness exactly as an engine would (Ping, the incident actions, the alert actions, the device actions, blocking indicators and disabling a user, the hunting actions, the daemons), printing a readable account of each step. Exits 0 when every
 // step behaved as expected (a step that is meant to fail must fail with the expected error code).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -63,9 +63,10 @@ async function main() {
   }
 
   const { startEmulator } = require(path.join(root, 'build', 'test', 'emulator', 'emulator.js'));
-  const em = await startEmulator({ port: 0, seed: 1, incidents: 60, quotas: true });
+  // machine actions take 1 s Pending and 1 s InProgress, so the containment steps finish in a few seconds
+  const em = await startEmulator({ port: 0, seed: 1, incidents: 60, quotas: true, machineActionSeconds: { pending: 1, running: 1 } });
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'm365d-demo-'));
-  out(`2. The emulator serves Entra ID, Microsoft Graph and the Defender XDR API at ${em.url}`);
+  out(`2. The emulator serves Entra ID, Microsoft Graph, the Defender XDR API and the Defender for Endpoint API at ${em.url}`);
   out(`   tenant ${em.tenantId}; apps: ${em.apps.map((a) => `${a.name} (${a.roles.length} roles)`).join(', ')}\n`);
 
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('M365D_')));
@@ -100,7 +101,15 @@ async function main() {
       expect: 0,
       after: (r) => (remember.id = r.json_result.incidents[0]?.id),
     },
-    { title: 'Get Incident: the first of them, with its alerts and evidence (on the Defender XDR API this time)', action: 'get-incident', env: em.legacyEnv, params: () => [`incident_id=${remember.id}`], expect: 0 },
+    {
+      title: 'Get Incident: the first of them, with its alerts and evidence (on the Defender XDR API this time)',
+      action: 'get-incident',
+      env: em.legacyEnv,
+      params: () => [`incident_id=${remember.id}`],
+      expect: 0,
+      // the device of the incident's evidence: the containment steps below isolate it
+      after: (r) => (remember.device = (r.json_result.incident?.alerts ?? []).flatMap((a) => a.evidence ?? []).find((e) => String(e['@odata.type']).endsWith('deviceEvidence') && e.deviceDnsName)?.deviceDnsName),
+    },
     {
       title: 'Update Incident: classify it, with a determination checked against the classification',
       action: 'update-incident',
@@ -117,6 +126,26 @@ async function main() {
       code: 'INVALID_INPUT',
     },
     { title: 'Add Comment To Incident', action: 'add-comment-to-incident', env: em.env, params: () => [`incident_id=${remember.id}`, "comment=Contained by the demo playbook; user's laptop isolated."], expect: 0 },
+    {
+      title: 'Isolate Device: the device of the incident\'s evidence, by its host name, on the Defender for Endpoint API; the machine action is followed until it has Succeeded',
+      action: 'isolate-device',
+      env: em.env,
+      params: ['comment=Isolated by the demo playbook (malware incident)', 'isolation_type=Full'],
+      entities: () => [`HOSTNAME:${remember.device}`],
+      expect: 0,
+      check: (result) => result.result_value === true && result.json_result.devices[0]?.outcome === 'succeeded' && result.json_result.devices[0].machine_action.status === 'Succeeded',
+      after: (r) => (remember.action = r.json_result.machine_action_ids[0]),
+    },
+    { title: 'Get Machine Action: the isolation, by the id the last step gave', action: 'get-machine-action', env: em.env, params: () => [`machine_action_id=${remember.action}`], expect: 0, check: (result) => result.json_result.machine_action?.status === 'Succeeded' },
+    {
+      title: 'Release Device From Isolation: the same device, followed until it has Succeeded',
+      action: 'release-device-from-isolation',
+      env: em.env,
+      params: ['comment=Released by the demo playbook: the device was cleaned'],
+      entities: () => [`HOSTNAME:${remember.device}`],
+      expect: 0,
+      check: (result) => result.result_value === true && result.json_result.devices[0]?.outcome === 'succeeded',
+    },
     {
       title: 'Search Alerts: the newest new, not yet classified high- or medium-severity alerts from Defender for Endpoint, with their evidence (alerts are on Microsoft Graph whatever the configured API)',
       action: 'search-alerts',

@@ -26,7 +26,7 @@ import type { Transport } from '../http';
 import { createDefenderApi, isUnknownOutcome, type DefenderApi } from './api';
 import { followActions } from './follow';
 import {
-  checkMachineId, findMachinesByIp, findMachinesByName, getMachine, getMachineAction, HOST_NAME, machineActionsOf, OPEN_STATUSES, packageUri, requestMachineAction,
+  checkMachineId, SHA1, findMachinesByIp, findMachinesByName, getMachine, getMachineAction, HOST_NAME, machineActionsOf, OPEN_STATUSES, packageUri, requestMachineAction,
   type Machine, type MachineAction, type MachineActionType,
 } from './machines';
 
@@ -76,7 +76,7 @@ export interface DeviceActionResult {
 
 const GOOD: ReadonlySet<DeviceOutcome> = new Set(['succeeded', 'already', 'requested']);
 
-interface Target {
+export interface Target {
   source: DeviceRow['source'];
   given: string;
   entity?: Entity;
@@ -86,12 +86,34 @@ interface Target {
 export const marginMs = (totalMs: number): number => Math.min(10_000, Math.max(1_000, Math.round(totalMs * 0.1)));
 
 /** The targets of a run, checked before anything is sent: INVALID_INPUT when there are none. */
-export function targetsOf(deviceIds: string | undefined, entities: readonly Entity[]): Target[] {
-  const ids = [...new Set(splitList(deviceIds).map((id) => checkMachineId(id)))];
+export function targetsOf(deviceIds: string | undefined, entities: readonly Entity[], param = 'device_ids'): Target[] {
+  const ids = [...new Set(splitList(deviceIds).map((id) => checkMachineId(id, param)))];
   const targets: Target[] = ids.map((id) => ({ source: 'device_ids', given: id }));
   for (const e of entities) if (e.type === 'HOSTNAME' || e.type === 'ADDRESS') targets.push({ source: e.type, given: e.identifier, entity: e });
-  if (targets.length === 0) throw invalidInput("No device to act on: give 'device_ids' (machine ids, comma-separated) or HOSTNAME / ADDRESS entities in scope.");
+  if (targets.length === 0) throw invalidInput(`No device given: give '${param}' (machine ids, comma-separated) or HOSTNAME / ADDRESS entities in scope.`);
   return targets;
+}
+
+const HASH_KINDS: Readonly<Record<number, string>> = { 32: 'an MD5', 64: 'a SHA-256', 128: 'a SHA-512' };
+
+/**
+ * The SHA-1 hashes of Stop And Quarantine File: the `sha1` parameter's and the FILEHASH entities', lower-cased, each
+ * 40 hexadecimal digits (stop-and-quarantine-file.md: "Sha1 String Hash value of the file"). Anything else is
+ * INVALID_INPUT naming the value and where it came from, before anything is sent.
+ */
+export function sha1sOf(param: string | undefined, entities: readonly Entity[]): string[] {
+  const out: string[] = [];
+  const take = (value: string, where: string) => {
+    if (!SHA1.test(value)) {
+      const hex = /^[0-9a-f]+$/i.test(value) ? HASH_KINDS[value.length] : undefined;
+      throw invalidInput(`${where} ${JSON.stringify(value)} is ${hex ? `${hex} hash (${value.length} hexadecimal digits)` : 'not a SHA-1'}; Stop And Quarantine File takes SHA-1 hashes of 40 hexadecimal digits.`);
+    }
+    if (!out.includes(value.toLowerCase())) out.push(value.toLowerCase());
+  };
+  for (const v of splitList(param)) take(v, "Parameter 'sha1' holds");
+  for (const e of entities) if (e.type === 'FILEHASH') take(e.identifier, 'FILEHASH entity');
+  if (out.length === 0) throw invalidInput("No file to stop and quarantine: give 'sha1' (SHA-1 hashes, comma-separated) or FILEHASH entities in scope.");
+  return out;
 }
 
 const fatal = (err: unknown): boolean => !(err instanceof ActionError) || err.code === 'PERMISSION' || err.code === 'AUTHENTICATION' || err.code === 'CONFIGURATION' || err.code === 'INTERNAL';
@@ -124,30 +146,50 @@ async function resolve(api: DefenderApi, t: Target, now: Date): Promise<{ machin
   }
 }
 
-/** `deps.transport`: for tests, a stand-in for the network. */
-export async function runDeviceAction<P extends DeviceActionParams>(ctx: ActionContext<P>, spec: DeviceActionSpec, deps: { transport?: Transport } = {}): Promise<ActionOutcome<DeviceActionResult>> {
-  const comment = ctx.params.comment.trim();
-  if (comment === '') throw invalidInput("Parameter 'comment' is required: Microsoft keeps it with the machine action (e.g. the case and why).");
-  const targets = targetsOf(ctx.params.device_ids, ctx.entities);
-  const wait = ctx.params.wait_for_completion !== false;
-  const stopAt = ctx.deadline - marginMs(ctx.deadline - Date.now());
-  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(0, stopAt - Date.now()))]);
-  const api = createDefenderApi({ config: ctx.config, log: ctx.log, deadline: stopAt, signal, addSecret: ctx.addSecret, resource: 'machines', ...(deps.transport ? { transport: deps.transport } : {}) });
+export interface Resolved {
+  /** the targets that name no device, or several */
+  rows: DeviceRow[];
+  /** each device found, by lower-cased id, with the targets that named it */
+  devices: Map<string, { machine: Machine; targets: Target[] }>;
+}
 
-  // 1. resolve every target (reads only)
+/** Resolves every target, one after the other (reads only; a device named twice is one device). */
+export async function resolveTargets(api: DefenderApi, targets: readonly Target[], now = new Date()): Promise<Resolved> {
   const rows: DeviceRow[] = [];
   const devices = new Map<string, { machine: Machine; targets: Target[] }>();
-  const now = new Date();
   for (const t of targets) {
     const r = await resolve(api, t, now);
     if ('row' in r) {
       rows.push(r.row);
       continue;
     }
-    const m = r.machine;
-    const key = m.id.toLowerCase();
-    devices.set(key, { machine: m, targets: [...(devices.get(key)?.targets ?? []), t] });
+    const key = r.machine.id.toLowerCase();
+    devices.set(key, { machine: r.machine, targets: [...(devices.get(key)?.targets ?? []), t] });
   }
+  return { rows, devices };
+}
+
+/**
+ * The Defender for Endpoint API of a run that must write its result after its calls: retries and requests end at
+ * `stopAt`, the deadline less marginMs. `transport`: for tests.
+ */
+export function deviceApi(ctx: ActionContext<unknown>, transport?: Transport): { api: DefenderApi; stopAt: number; signal: AbortSignal } {
+  const stopAt = ctx.deadline - marginMs(ctx.deadline - Date.now());
+  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(0, stopAt - Date.now()))]);
+  const api = createDefenderApi({ config: ctx.config, log: ctx.log, deadline: stopAt, signal, addSecret: ctx.addSecret, resource: 'machines', ...(transport ? { transport } : {}) });
+  return { api, stopAt, signal };
+}
+
+/** `deps.transport`: for tests, a stand-in for the network. */
+export async function runDeviceAction<P extends DeviceActionParams>(ctx: ActionContext<P>, spec: DeviceActionSpec, deps: { transport?: Transport } = {}): Promise<ActionOutcome<DeviceActionResult>> {
+  const comment = ctx.params.comment.trim();
+  if (comment === '') throw invalidInput("Parameter 'comment' is required: Microsoft keeps it with the machine action (e.g. the case and why).");
+  const targets = targetsOf(ctx.params.device_ids, ctx.entities);
+  const wait = ctx.params.wait_for_completion !== false;
+  const { api, stopAt, signal } = deviceApi(ctx, deps.transport);
+
+  // 1. resolve every target (reads only)
+  const { rows, devices } = await resolveTargets(api, targets);
 
   // 2. one action per device (and SHA-1)
   // a PERMISSION or AUTHENTICATION error fails the run until a POST may have created something; after that it is the

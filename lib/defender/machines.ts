@@ -19,7 +19,7 @@
 //   machine action' or HTTP 400 with the message 'Action is already in progress'" (unisolate-machine.md,
 //   unrestrict-code-execution.md); the live-response page names the 400's code ActiveRequestAlreadyExists.
 // - get-package-sas-uri.md: `GET /api/machineactions/{id}/GetPackageUri` → `{"value": "<uri>"}`, once the collection
-//   has succeeded.
+//   has succeeded (404 before); application permission Machine.Read.All or Machine.ReadWrite.All; 2 calls a minute.
 
 import { isIP } from 'node:net';
 import { ActionError, invalidInput } from '../runtime/errors';
@@ -240,7 +240,7 @@ export async function requestMachineAction(api: DefenderApi, machineId: string, 
 /** The investigation package's download link of a succeeded collection (GetPackageUri), or API_ERROR. */
 export async function packageUri(api: DefenderApi, actionId: string): Promise<string> {
   const label = `reading the package link of machine action ${actionId}`;
-  const o = expectObject(await api.call({ method: 'GET', path: `/api/machineactions/${encodeURIComponent(checkMachineActionId(actionId))}/GetPackageUri`, label, capability: 'collect' }), at(api, label));
+  const o = expectObject(await api.call({ method: 'GET', path: `/api/machineactions/${encodeURIComponent(checkMachineActionId(actionId))}/GetPackageUri`, label, capability: 'readMachines' }), at(api, label));
   if (typeof o['value'] !== 'string' || o['value'] === '') throw shapeError(at(api, label), `an object whose 'value' is ${kindOf(o['value'])}`, "the package's link in 'value'");
   return o['value'];
 }

@@ -18,7 +18,10 @@ describe('npm run demo', function () {
     });
     expect(code, stderr).to.equal(0);
     expect(stdout).not.to.include('NOT as expected');
-    expect(stdout.match(/-> as expected/g)).to.have.length(25);
+    expect(stdout.match(/-> as expected/g)).to.have.length(28);
+    expect(stdout).to.match(/1 of 1 device isolated \(1 succeeded\)\. Machine actions: [0-9a-f-]{36}\./);
+    expect(stdout).to.match(/Machine action [0-9a-f-]{36}: Isolate on .*, Succeeded\./);
+    expect(stdout).to.match(/1 of 1 device released from isolation \(1 succeeded\)\./);
     expect(stdout).to.match(/entities in scope went into it/);
     expect(stdout).to.match(/Incident \d+ updated: status In Progress, .*determination Malware, tags \+demo\./);
     expect(stdout).to.match(/error code INVALID_INPUT/);

@@ -92,7 +92,7 @@ describe('devices (lib/defender/machines.ts)', () => {
     expect(error.code).to.equal('API_ERROR');
     expect(error.message).to.match(/a machine whose 'id' is/);
     expect(syncActionErrorOf('INVALID_INPUT', () => targetsOf('abc', []))).to.match(/'device_ids' must hold Defender for Endpoint machine ids \(40 hexadecimal digits/);
-    expect(syncActionErrorOf('INVALID_INPUT', () => targetsOf('', []))).to.match(/No device to act on/);
+    expect(syncActionErrorOf('INVALID_INPUT', () => targetsOf('', []))).to.match(/No device given: give 'device_ids'/);
     expect(sent.map((r) => new URL(r.url).pathname)).to.deep.equal([`/api/machines/${ID(1)}`, `/api/machines/${ID(9)}`, `/api/machines/${ID(2)}`]);
   });
 });
