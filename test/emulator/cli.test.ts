@@ -35,6 +35,8 @@ describe('emulator core: command line', () => {
     expect(() => parseArgs(['--port', '70000'])).to.throw(UsageError, /between 0 and 65535/);
     expect(() => parseArgs(['--time-scale', '0'])).to.throw(UsageError, /--time-scale/);
     expect(() => parseArgs(['--bogus'])).to.throw(UsageError, /unknown argument '--bogus'/);
+    expect(parseArgs(['--action-seconds', '2,5'])).to.deep.equal({ quiet: false, machineActionSeconds: { pending: 2, running: 5 } });
+    expect(() => parseArgs(['--action-seconds', '2'])).to.throw(UsageError, /--action-seconds needs two whole numbers/);
     expect(() => parseArgs(['--seed'])).to.throw(UsageError, /got nothing/);
     expect(parseArgs(['--alerts', '10000'])).to.deep.equal({ quiet: false, alerts: 10000 });
     expect(() => parseArgs(['--alerts', '-1'])).to.throw(UsageError, /--alerts needs a whole number/);

@@ -1,10 +1,10 @@
 // Command-line launcher: node build/test/emulator/cli.js [--port N] [--seed N] [--incidents N] [--alerts N] [--time-scale N]
-//   [--no-quotas] [--hunting-rows N] [--token-lifetime N] [--quiet]
+//   [--no-quotas] [--hunting-rows N] [--token-lifetime N] [--action-seconds P,R] [--quiet]
 // Prints as its first (and only) stdout line one JSON object {"url","env","legacy_env","apps"}; logs to stderr.
 import * as fs from 'node:fs';
 import { startEmulator, type EmulatorOptions, type RequestLogEntry } from './emulator';
 
-const USAGE = `usage: emulator [--port N] [--seed N] [--incidents N] [--alerts N] [--time-scale N] [--no-quotas] [--hunting-rows N] [--token-lifetime N] [--quiet]
+const USAGE = `usage: emulator [--port N] [--seed N] [--incidents N] [--alerts N] [--time-scale N] [--no-quotas] [--hunting-rows N] [--token-lifetime N] [--action-seconds P,R] [--quiet]
   --port N            TCP port on 127.0.0.1 (0 = any free port; default 0)
   --seed N            seed for the tenant id, client ids, incidents and hunting rows (default 1)
   --incidents N       number of seeded incidents (default 100, or alerts / 2.5 with --alerts)
@@ -13,6 +13,8 @@ const USAGE = `usage: emulator [--port N] [--seed N] [--incidents N] [--alerts N
   --no-quotas         switch the API quotas off
   --hunting-rows N    rows generated per hunting event table
   --token-lifetime N  access-token lifetime in seconds (default 3599)
+  --action-seconds P,R  a machine action stays Pending P and InProgress R service-clock seconds, divided by the
+                      time scale (default 15,45)
   --quiet             no per-request log lines on stderr`;
 
 export class UsageError extends Error {}
@@ -48,6 +50,12 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--no-quotas': o.quotas = false; break;
       case '--hunting-rows': o.huntingRowsPerTable = intArg('--hunting-rows', value(), 0, 10_000_000); break;
       case '--token-lifetime': o.tokenLifetimeSeconds = intArg('--token-lifetime', value(), 1, 86_400); break;
+      case '--action-seconds': {
+        const v = value();
+        const m = v === undefined ? null : /^(\d+),(\d+)$/.exec(v);
+        if (!m) throw new UsageError(`--action-seconds needs two whole numbers P,R (seconds Pending, then InProgress), got ${v === undefined ? 'nothing' : `'${v}'`}`);
+        o.machineActionSeconds = { pending: Number(m[1]), running: Number(m[2]) }; break;
+      }
       case '--quiet': o.quiet = true; break;
       default: throw new UsageError(`unknown argument '${raw}'`);
     }

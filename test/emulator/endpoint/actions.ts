@@ -21,13 +21,15 @@
 //   cancel-machine-action.md  POST /api/machineactions/{id}/cancel {Comment}: an action "that isn't yet in final state";
 //                             200 + the machine action; 404 when unknown; any of the action permissions
 //
-// Duplicates (reference §2.2 bottom): Microsoft documents none for these actions. Observed: "Some duplicate calls returned
-// the pending machine action instead of a new machine action and some duplicate calls returned HTTP 400 with the message
-// 'Action is already in progress'" (MicrosoftDocs/microsoft-365-docs#5903); the 400's code is ActiveRequestAlreadyExists
-// (the code run-live-response.md documents for a second live-response session, and what integrations test for, e.g.
-// TheHive-Project/Cortex-Analyzers' MSDefenderEndpoints responder). The emulator follows the 400, always: a POST of the
-// action type that is already Pending or InProgress on that machine (for StopAndQuarantineFile: the same Sha1) answers
-// 400 {"code":"ActiveRequestAlreadyExists","message":"Action is already in progress"} and creates nothing.
+// Duplicates (reference §2.2 bottom). Documented: "If you send multiple API calls to run an antivirus scan [to remove
+// isolation] for the same device, it returns "pending machine action" or HTTP 400 with the message "Action is already in
+// progress"" (run-av-scan.md, unisolate-machine.md); "If a collection is already running, this returns 400 Bad Request"
+// (collect-investigation-package.md). Observed for isolate: both answers, depending on timing (MicrosoftDocs/
+// microsoft-365-docs#5903). The 400's code is ActiveRequestAlreadyExists (the code run-live-response.md documents for a
+// second live-response session, and what integrations test for after a 400 on isolate, unisolate, scan and restrict,
+// e.g. a Cortex responder for TheHive, class MSDefenderForEndpoint). The emulator follows the 400, always and for every action: a POST of the action type that is already Pending
+// or InProgress on that machine (for StopAndQuarantineFile: the same Sha1) answers 400 {"code":"ActiveRequestAlreadyExists",
+// "message":"Action is already in progress"} and creates nothing.
 // Isolating an isolated machine (or releasing one that is not isolated, restricting a restricted one…) is accepted as a
 // new action that runs its course and changes nothing: the docs say nothing, and #5903's observation (the duplicate
 // isolate stays Pending) concerns an isolation still pending; chosen so that a repeated step finds its target as asked.
