@@ -627,7 +627,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       build();
     },
     health: () => ({
-      status: 'ok', origin, tenantId, seed, incidents: tenant.control.incidentCount(), alerts: tenant.control.alertCount(), machines: endpoint.control.machineCount(), now: now().toISOString(),
+      status: 'ok', origin, tenantId, seed, incidents: tenant.control.incidentCount(), alerts: tenant.control.alertCount(), machines: endpoint.control.machineCount(),
+      indicators: indicatorStoreOf(endpoint.store).active(now()).length, identityAccounts: tenant.control.identityAccounts?.().length ?? 0, now: now().toISOString(),
       timeScale, quotas: quotas.enabled, pendingFaults: faults.pending().length, requests: seq,
     }),
     issueToken(name: AppName = 'full', resource?: string): string {

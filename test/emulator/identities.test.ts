@@ -24,6 +24,7 @@ describe('emulator: REAL TENANT identity accounts over HTTPS', function () {
     expect(r.status, r.text).to.equal(200);
     expect(r.json['@odata.context']).to.equal(`${em.origin}/v1.0/$metadata#security/identities/identityAccounts`);
     expect(r.json['@odata.count']).to.equal(users.length);
+    expect(em.health()).to.include({ identityAccounts: users.length });
     // keyed by the Entra object id: seeded UPNs may repeat (built from initials), object ids do not
     const byOid = new Map<string, Record<string, any>>(r.json.value.map((a: Record<string, any>) => [a.accounts.find((x: Record<string, unknown>) => x.identityProvider === 'entraID')?.identifier, a])); // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(byOid.size).to.equal(users.length);

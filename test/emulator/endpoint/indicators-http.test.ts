@@ -21,6 +21,7 @@ describe('emulator: REAL TENANT Defender for Endpoint indicators over HTTPS', fu
   it('REAL TENANT: the full app submits, lists and deletes; the seeded portal indicators come from the tenant\'s own entities', async () => {
     const seeded = em.indicators();
     expect(seeded).to.have.length(5);
+    expect(em.health()).to.include({ indicators: 5 });
     const files = em.tenant.seedEntities().files;
     expect(seeded[0]).to.include({ indicatorType: 'FileSha256', indicatorValue: files[0].sha256 });
     const r = await submit(body);
