@@ -88,6 +88,8 @@ describe('endpoint/indicators: the MDE custom indicators store', () => {
       [{ ...base, action: 'Audit', generateAlert: false }, 400, 'InvalidRequestBody', /GenerateAlert/],
       [{ ...base, severity: 'Critical' }, 400, 'InvalidRequestBody', /'Critical' is not a valid severity/],
       [{ ...base, indicatorValue: SHA256.slice(1) }, 400, 'InvalidHashValue', /^Hash value a{62}b is invalid\.$/],
+      [{ ...base, indicatorValue: ` ${SHA256}` }, 400, 'InvalidHashValue', /is invalid/],
+      [{ ...base, indicatorValue: 42 }, 400, 'InvalidRequestBody', /'indicatorValue' must be a string/],
       [{ ...base, indicatorType: 'FileSha1', indicatorValue: 'g'.repeat(40) }, 400, 'InvalidHashValue', /is invalid/],
       [{ ...base, indicatorType: 'FileMd5', indicatorValue: 'a'.repeat(40) }, 400, 'InvalidHashValue', /is invalid/],
       [{ ...base, indicatorType: 'CertificateThumbprint', indicatorValue: 'a'.repeat(64) }, 400, 'InvalidHashValue', /is invalid/],

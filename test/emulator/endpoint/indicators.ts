@@ -350,7 +350,7 @@ function readBody(body: Json, now: Date): ValidBody {
     if (typeof v !== 'string') incorrect(`'${k}' must be a string.`);
     return v as string;
   };
-  const indicatorValue = (str('indicatorValue') as string).trim();
+  const indicatorValue = str('indicatorValue') as string; // as given: a value with spaces fails its type's check
   const type = str('indicatorType') as string;
   if (!(INDICATOR_TYPES as readonly string[]).includes(type)) incorrect(`'${type}' is not a valid indicatorType (${INDICATOR_TYPES.join(', ')}).`);
   const indicatorType = type as IndicatorType;
