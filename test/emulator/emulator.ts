@@ -143,8 +143,9 @@ export interface Emulator {
 const BODY_LIMIT = 20 * 1024 * 1024;
 const SECRET_PARAMS = /^(client_secret|client_assertion|access_token|refresh_token|code|password|assertion)$/i;
 
-/** The Defender for Endpoint paths (machines, machine actions, indicators); the rest of /api/ is the Defender XDR face. */
-const ENDPOINT_PATH = /^\/api\/(machines|machineactions|indicators)(?=$|[/(])/i;
+/** The Defender for Endpoint paths (machines, machine actions, indicators; with or without the optional version segment
+ * `/api/v1.0/`, defender-endpoint/api/exposed-apis-list.md); the rest of /api/ is the Defender XDR face. */
+const ENDPOINT_PATH = /^\/api\/(v1\.0\/)?(machines|machineactions|indicators)(?=$|[/(])/i;
 
 function flavorOf(path: string): ErrorFlavor {
   if (path.startsWith('/v1.0/') || path === '/v1.0') return 'graph';

@@ -54,7 +54,8 @@ const MDE_ACTIONS = /^\/api\/machines\/[^/]+\/(isolate|unisolate|runantivirussca
 
 /** Which bucket a Microsoft-path request counts against (undefined = not limited). */
 export function bucketFor(method: string, path: string): QuotaBucket | undefined {
-  const p = path.replace(/\/+$/, '').toLowerCase();
+  // the MDE paths may carry the optional version segment /api/v1.0/ (exposed-apis-list.md)
+  const p = path.replace(/\/+$/, '').toLowerCase().replace(/^\/api\/v1\.0\/(?=machines|machineactions|indicators)/, '/api/');
   const m = method.toUpperCase();
   if (p === '/api/incidents' && m === 'GET') return BUCKETS['defender.incidents.list'];
   if (/^\/api\/incidents\/[^/]+$/.test(p)) {

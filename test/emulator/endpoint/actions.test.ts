@@ -270,6 +270,21 @@ describe('emulator: REAL TENANT Defender for Endpoint response actions over HTTP
   });
 });
 
+describe('emulator: machineActionSeconds', function () {
+  this.timeout(30_000);
+  it('REAL TENANT: is in service-clock seconds divided by the time scale; defaults 15 and 45; refuses negatives', async () => {
+    const a = await startEmulator({ seed: 3, incidents: 3, huntingRowsPerTable: 5, timeScale: 60, machineActionSeconds: { pending: 60, running: 120 } });
+    const b = await startEmulator({ seed: 3, incidents: 3, huntingRowsPerTable: 5 });
+    try {
+      expect(a.endpoint.store.timing).to.deep.equal({ pendingMs: 1000, runningMs: 2000 });
+      expect(b.endpoint.store.timing).to.deep.equal({ pendingMs: 15_000, runningMs: 45_000 });
+    } finally { await a.stop(); await b.stop(); }
+    let err: unknown;
+    try { await startEmulator({ machineActionSeconds: { pending: -1, running: 0 } }); } catch (e) { err = e; }
+    expect(String(err)).to.match(/machineActionSeconds/);
+  });
+});
+
 describe('emulator: REAL TENANT Defender for Endpoint quotas', function () {
   this.timeout(60_000);
   let em: Emulator;

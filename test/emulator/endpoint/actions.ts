@@ -23,7 +23,7 @@
 //
 // Duplicates (reference §2.2 bottom). Documented: "If you send multiple API calls to run an antivirus scan [to remove
 // isolation] for the same device, it returns "pending machine action" or HTTP 400 with the message "Action is already in
-// progress"" (run-av-scan.md, unisolate-machine.md); "If a collection is already running, this returns 400 Bad Request"
+// progress"" (run-av-scan.md, unisolate-machine.md, restrict-code-execution.md — "to restrict app execution"); "If a collection is already running, this returns 400 Bad Request"
 // (collect-investigation-package.md). Observed for isolate: both answers, depending on timing (MicrosoftDocs/
 // microsoft-365-docs#5903). The 400's code is ActiveRequestAlreadyExists (the code run-live-response.md documents for a
 // second live-response session, and what integrations test for after a 400 on isolate, unisolate, scan and restrict,

@@ -59,6 +59,11 @@ export interface Endpoint {
   };
 }
 
+/** "/api/v1.0/machines" is "/api/machines": the version segment is optional (defender-endpoint/api/exposed-apis-list.md) */
+function unversioned(req: FaceRequest): FaceRequest {
+  return /^\/api\/v1\.0\//i.test(req.path) ? { ...req, path: `/api/${req.path.slice('/api/v1.0/'.length)}` } : req;
+}
+
 export function createEndpoint(o: EndpointOptions): Endpoint {
   const store = new EndpointStore(o.seed, o.timing);
   store.seedFrom(o.devices, o.now);
@@ -80,15 +85,16 @@ export function createEndpoint(o: EndpointOptions): Endpoint {
 
   return {
     store,
-    handle(req) {
+    handle(raw) {
+      const req = unversioned(raw);
       const hit = find(req);
       if (!hit) return undefined;
       if (!hit.route.roles.some((r) => req.caller.roles.has(r))) return forbidden(hit.route.roles, req.caller.roles);
       const ctx: EndpointContext = { req, store, now: req.now };
       return hit.route.handle(ctx, hit.m);
     },
-    refuseAudience(req) {
-      const hit = find(req);
+    refuseAudience(raw) {
+      const hit = find(unversioned(raw));
       return hit ? forbidden(hit.route.roles, []) : mdeError(403, 'Forbidden', 'Missing application roles. The access token was not issued for the Defender for Endpoint API (https://api.securitycenter.microsoft.com).');
     },
     control: {

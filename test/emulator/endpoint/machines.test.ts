@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { startEmulator, type Emulator } from '../emulator';
 import { ENDPOINT_ROLES } from '../identity';
+import { bucketFor } from '../quotas';
 import { decodeJwt } from '../jwt';
 import { request, type HttpResult } from '../test-support';
 import { parseFilter, FilterError } from './filter';
@@ -139,7 +140,10 @@ describe('emulator: REAL TENANT Defender for Endpoint machines over HTTPS', func
     expect(await count(`lastSeen gt ${cut.toISOString()}`)).to.equal(ms.filter((m) => m.lastSeen > cut).length);
     expect(await count('lastSeen gt 2018-08-01Z')).to.equal(ms.length); // the samples page's date form
     expect(await count(`not (healthStatus eq 'Active')`)).to.equal(ms.filter((m) => m.healthStatus !== 'Active').length);
-    for (const bad of ["osBuild eq 19045", "contains(computerDnsName,'x')", "computerDnsName eq 5", 'lastSeen gt \'2020-01-01\'', "computerDnsName eq 'x", "healthStatus eq 'Active' and", '']) {
+    // the samples page writes spaces as '+': "$filter=riskScore+eq+'High'"
+    const plus = await call("/api/machines?$filter=riskScore+eq+'High'");
+    expect(plus.json.value.length).to.equal(ms.filter((m) => m.riskScore === 'High').length);
+    for (const bad of ["healthStatus in ('Active')", "osBuild eq 19045", "contains(computerDnsName,'x')", "computerDnsName eq 5", 'lastSeen gt \'2020-01-01\'', "computerDnsName eq 'x", "healthStatus eq 'Active' and", '']) {
       const r = await filter(bad);
       expect(r.status, `${bad}: ${r.text}`).to.equal(400);
       expect(r.json.error.code, bad).to.equal('ODataError');
@@ -189,6 +193,23 @@ describe('emulator: REAL TENANT Defender for Endpoint machines over HTTPS', func
     expect((await find('10.77.0.999', at(now))).json.error.code).to.equal('InvalidIpAddress');
     expect((await find('10.77.0.9', 'yesterday')).status).to.equal(400);
     expect((await call("/api/machines/findbyip(ip='10.77.0.9')")).status).to.equal(400);
+  });
+
+  it('REAL TENANT: the optional version segment /api/v1.0/ reaches the same face (and the same quota bucket); seeded Inactive machines were last seen over 7 days ago', async () => {
+    const m = em.endpoint.store.machines[5];
+    const r = await call(`/api/v1.0/machines/${m.id}`);
+    expect(r.status, r.text).to.equal(200);
+    expect(r.json.id).to.equal(m.id);
+    expect((await call(`/api/v1.0/machines?$filter=${encodeURIComponent(`id eq '${m.id}'`)}`)).json.value).to.have.length(1);
+    expect((await call(`/api/v1.0/machines/${m.id}`, { token: tok('full', 'https://api.security.microsoft.com') })).status).to.equal(403);
+    expect(bucketFor('GET', `/api/v1.0/machines/${m.id}`)?.name).to.equal('endpoint.machines.get');
+    const seeded = new Set(em.tenant.seedEntities().devices.map((d) => d.deviceId));
+    const inactive = em.endpoint.store.machines.filter((x) => x.healthStatus === 'Inactive' && seeded.has(x.id));
+    expect(inactive.length).to.be.greaterThan(0);
+    for (const x of inactive) expect(em.now().getTime() - x.lastSeen.getTime()).to.be.greaterThan(7 * 86_400_000);
+    const before = em.requests().length;
+    em.machineActions(); em.machine(m.id);
+    expect(em.requests().length).to.equal(before); // the test API leaves no log entry
   });
 
   it('em.addMachine validates its input and the machine appears in the API; control endpoints over HTTP', async () => {

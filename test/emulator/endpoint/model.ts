@@ -126,18 +126,22 @@ export class EndpointStore {
       const server = d.osPlatform.startsWith('WindowsServer');
       const [version, osBuild] = VERSION[d.osPlatform] ?? [null, null];
       const group = server ? GROUPS.servers : GROUPS.workstations;
+      // "Any device that isn't in use for more than seven days retains 'Inactive' status" (defender-endpoint/
+      // fix-unhealthy-sensors.md); the others sent their last full report within the day.
+      const health = i % 11 === 5 ? 'Inactive' : i % 13 === 7 ? 'ImpairedCommunication' : 'Active';
+      const quiet = health === 'Inactive' ? (8 + r() * 20) * DAY : r() * 20 * 3_600_000;
       this.machines.push({
         id: d.deviceId,
         computerDnsName: d.deviceName,
         firstSeen: new Date(now.getTime() - Math.floor((60 + r() * 600) * DAY)),
-        lastSeen: new Date(now.getTime() - Math.floor(r() * 20 * 3_600_000)),
+        lastSeen: new Date(now.getTime() - Math.floor(quiet)),
         osPlatform: d.osPlatform,
         version,
         osProcessor: 'x64',
         lastIpAddress: d.localIp,
         lastExternalIpAddress: d.publicIp,
         osBuild,
-        healthStatus: i % 11 === 5 ? 'Inactive' : i % 13 === 7 ? 'ImpairedCommunication' : 'Active',
+        healthStatus: health,
         onboardingStatus: 'Onboarded',
         deviceValue: i % 9 === 0 ? 'High' : 'Normal',
         rbacGroupId: group.id,
@@ -277,7 +281,7 @@ export function machineJson(m: Machine): Record<string, unknown> {
 export function actionJson(store: EndpointStore, a: MachineAction, now: Date): Record<string, unknown> {
   const s = store.status(a, now);
   return {
-    id: a.id, type: a.type, title: TITLES[a.type], scope: a.scope, requestor: a.requestor, externalId: a.externalId, requestSource: 'PublicApi',
+    id: a.id, type: a.type, title: TITLES[a.type], scope: a.scope, requestor: a.requestor, externalID: a.externalId, requestSource: 'PublicApi',
     cancellationRequestor: s.status === 'Cancelled' ? a.cancelled?.by ?? null : null,
     requestorComment: a.requestorComment,
     cancellationComment: s.status === 'Cancelled' ? a.cancelled?.comment ?? null : null,
