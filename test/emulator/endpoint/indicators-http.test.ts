@@ -38,6 +38,10 @@ describe('emulator: REAL TENANT Defender for Endpoint indicators over HTTPS', fu
     expect(d.text).to.equal('');
     expect((await call(`/api/indicators/${r.json.id}`, { method: 'DELETE' })).status).to.equal(404);
     expect(em.indicators()).to.deep.equal(seeded);
+    // the optional version segment reaches the same store
+    const v = await call('/api/v1.0/indicators?$top=1');
+    expect(v.status, v.text).to.equal(200);
+    expect(v.json.value[0].id).to.equal(seeded[0].id);
   });
 
   it('REAL TENANT: only an endpoint token with a Ti role reaches the store: Graph/XDR audiences and the readonly app get 403', async () => {
