@@ -172,6 +172,16 @@ describe('The account actions against the emulator (Graph identity accounts)', f
     });
   }
 
+  it('a 429 on invokeAction (not applied) is waited out through Retry-After and the action lands once', async () => {
+    const a = account(['entraID']);
+    em.addFault({ kind: 'status', status: 429, retryAfter: 1, count: 1, match: { method: 'POST', path: `/v1.0/security/identities/identityAccounts/${a.id}/invokeAction` } });
+    const seq = emulator.lastSeq();
+    const r = await run(ENTRY['revoke-all-sessions'], env(), { target_entities: [user(a.upn)] });
+    expect(outcomes(r)).to.deep.equal([[a.upn, 'success']]);
+    expect(posts(em, seq).map((q) => q.status)).to.deep.equal([429, 200]);
+    expect(em.accountActions(a.id).map((x) => x.action)).to.deep.equal(['revokeAllSessions']);
+  });
+
   it('PERMISSION names the permission the app lacks: the lookup without SecurityIdentitiesAccount.Read.All, the action without SecurityIdentitiesActions.ReadWrite.All', async () => {
     const a = account(['entraID']);
     const noRead = await run(ENTRY['disable-account'], app('nohunting'), { target_entities: [user(a.upn)] });

@@ -165,6 +165,16 @@ describe('The indicator actions against the emulator (Defender for Endpoint /api
     });
   }
 
+  it('a 429 on the POST (not applied) is waited out through Retry-After and the indicator lands once', async () => {
+    const h = hex(64);
+    em.addFault({ kind: 'status', status: 429, retryAfter: 1, count: 1, match: { method: 'POST', path: '/api/indicators' } });
+    const seq = emulator.lastSeq();
+    const r = await run(ENTRY['submit-indicators'], env(), { target_entities: [entity('FILEHASH', h)], action: 'Block' });
+    expect(rowOf(r, h)).to.deep.include({ status: 'success', outcome: 'created' });
+    expect(posts(em, seq).map((q) => q.status)).to.deep.equal([429, 200]);
+    expect(held(h)).to.have.length(1);
+  });
+
   it('PERMISSION names Ti.ReadWrite.All for an app without it (readonly: Machine.Read.All only; nohunting: no endpoint role)', async () => {
     for (const name of ['readonly', 'nohunting'] as const) {
       const h = hex(64);
