@@ -119,7 +119,7 @@ describe('The account actions against the emulator (Graph identity accounts)', f
   it('refuses before anything is sent (exit 2): a bad provider, one that cannot do the action, no good entity, no entity, GCC High', async () => {
     const a = account(['entraID']);
     const cases: Array<[string, Record<string, string | undefined>, Record<string, unknown>, RegExp]> = [
-      ['disable-account', {}, { target_entities: [user(a.upn)], identity_provider: 'google' }, /Parameter 'identity_provider' is "google"; valid: entraID, activeDirectory, okta/],
+      ['disable-account', {}, { target_entities: [user(a.upn)], identity_provider: 'google' }, /Parameter 'identity_provider' must be one of: entraID, activeDirectory, okta; got "google"/],
       ['force-password-reset', {}, { target_entities: [user(a.upn)], identity_provider: 'okta' }, /okta, which does not support forcePasswordReset/],
       ['disable-account', {}, { target_entities: [user('jdoe'), user('x@')] }, /No target entity is an account this action can look up: "jdoe" is neither/],
       ['disable-account', {}, { target_entities: [user('host', 'HOSTNAME')] }, /No USERUNIQNAME entity in scope/],

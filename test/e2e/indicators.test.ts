@@ -115,7 +115,7 @@ describe('The indicator actions against the emulator (Defender for Endpoint /api
       [{ target_entities: ent, action: 'Audit' }, /'generate_alert' must be true with action Audit/],
       [{ target_entities: ent, action: 'Block', expiration: '2020-01-01T00:00:00Z' }, /'expiration' .*not in the future/],
       [{ target_entities: ent, action: 'Block', expiration: 'next week' }, /'expiration' is "next week", which is not a span from now/],
-      [{ target_entities: ent, action: 'Block', severity: 'critical' }, /'severity' is "critical"; valid: Informational, Low, Medium, High/],
+      [{ target_entities: ent, action: 'Block', severity: 'critical' }, /Parameter 'severity' must be one of: Informational, Low, Medium, High; got "critical"/],
       [{ target_entities: ent, action: 'Block', domains: 'good.example.com, not a domain' }, /Parameter 'domains': "not a domain" is not a domain name/],
       [{ target_entities: ent, action: 'Block', certificate_thumbprints: 'abcd' }, /Parameter 'certificate_thumbprints': "abcd" is not a certificate thumbprint/],
       [{ target_entities: ent, action: 'BlockAndRemediate', domains: 'evil.example.com' }, /'domains' cannot take action BlockAndRemediate/],

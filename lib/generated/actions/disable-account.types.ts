@@ -29,7 +29,7 @@ export interface DisableAccountInput {
   /**
    * entraID, activeDirectory or okta (any case): the provider account to act on. Empty: the first of the account's own provider accounts that supports the action (activeDirectory, then entraID, then okta).
    */
-  identity_provider?: string;
+  identity_provider?: "entraID" | "activeDirectory" | "okta";
 }
 export interface TargetEntity {
   /**

@@ -33,11 +33,11 @@ export interface ListIndicatorsInput {
   /**
    * FileSha1, FileMd5, FileSha256, CertificateThumbprint, IpAddress, DomainName or Url (any case).
    */
-  indicator_type?: string;
+  indicator_type?: "FileSha1" | "FileMd5" | "FileSha256" | "CertificateThumbprint" | "IpAddress" | "DomainName" | "Url";
   /**
    * Block, BlockAndRemediate, Audit, Warn, Allowed, or the legacy Alert and AlertAndBlock that older indicators may still have (any case).
    */
-  action?: string;
+  action?: "Block" | "BlockAndRemediate" | "Audit" | "Warn" | "Allowed" | "Alert" | "AlertAndBlock";
   /**
    * Only those created by this identity (createdBy: a user's UPN or an application's id).
    */

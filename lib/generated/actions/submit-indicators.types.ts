@@ -41,7 +41,7 @@ export interface SubmitIndicatorsInput {
   /**
    * Informational, Low, Medium or High (any case). Empty: Microsoft's default.
    */
-  severity?: string;
+  severity?: "Informational" | "Low" | "Medium" | "High";
   /**
    * When the indicators expire: a span from now (30d, 12h, 2w) or an ISO 8601 instant with a zone (2027-01-31T00:00:00Z) or a date; never in the past. Empty: no expiration.
    */
