@@ -17,6 +17,7 @@ export const ENTITIES = [
  */
 export function inputFor(root, action, { ids, alertIds = [], state, round }) {
   const hunting = { ...CONTEXT, target_entities: ENTITIES };
+  const device = { ...CONTEXT, target_entities: [ENTITIES[0]] };
   switch (action.id) {
     case 'ping': return { ...CONTEXT };
     case 'search-incidents': return { ...CONTEXT, status: 'Active, In Progress', severity: 'High, Medium', created_from: '30d', max_results: '10' };
@@ -30,6 +31,16 @@ export function inputFor(root, action, { ids, alertIds = [], state, round }) {
     case 'execute-query': return { ...hunting, table_names: 'DeviceProcessEvents', query: '| where ActionType == "ProcessCreated"', time_frame: 'Last Week', fields_to_return: 'Timestamp, DeviceName, FileName', max_results_to_return: '10' };
     case 'execute-custom-query': return { ...hunting, query: 'DeviceProcessEvents | project Timestamp, DeviceName, FileName, ProcessCommandLine', max_results_to_return: '10' };
     case 'execute-entity-query': return { ...hunting, table_names: 'DeviceNetworkEvents, DeviceLogonEvents', time_frame: 'Last Month', fields_to_return: 'Timestamp, DeviceName, ActionType', max_results_to_return: '10' };
+    // the device actions without waiting (a playbook that follows up with Get Machine Action), on the seeded device
+    case 'isolate-device': return { ...device, comment: `Bench round ${round}`, isolation_type: 'Selective', wait_for_completion: false };
+    case 'release-device-from-isolation':
+    case 'restrict-app-execution':
+    case 'remove-app-restriction':
+    case 'collect-investigation-package': return { ...device, comment: `Bench round ${round}`, wait_for_completion: false };
+    case 'run-antivirus-scan': return { ...device, comment: `Bench round ${round}`, scan_type: 'Quick', wait_for_completion: false };
+    case 'stop-and-quarantine-file': return { ...device, comment: `Bench round ${round}`, sha1: '3395856ce81f2b7382dee72602f798b642f14140', wait_for_completion: false };
+    case 'get-device':
+    case 'get-machine-action': return { ...device };
     default: {
       if (action.type !== 'Daemon') return undefined;
       let props = {};

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { cacheKey } from '../../../lib/auth';
 import { TokenCache } from '../../../lib/auth/cache';
 import { createDefenderApi } from '../../../lib/defender/api';
-import { marginMs, runDeviceAction, targetsOf, type DeviceActionParams } from '../../../lib/defender/containment';
+import { marginMs, runDeviceAction, sha1sOf, targetsOf, type DeviceActionParams } from '../../../lib/defender/containment';
+import { isolationState } from '../../../lib/defender/device-reads';
 import { followActions } from '../../../lib/defender/follow';
 import { findMachinesByIp, findMachinesByName, getMachine, type MachineAction } from '../../../lib/defender/machines';
 import { TransportError, type HttpRequest, type HttpResponse, type Transport } from '../../../lib/http';
@@ -24,6 +25,8 @@ const ID = (n: number) => n.toString(16).padStart(40, 'a');
 const machine = (n: number, dns: string, extra: Record<string, unknown> = {}) => ({ id: ID(n), computerDnsName: dns, lastIpAddress: `10.0.0.${n}`, osPlatform: 'Windows11', ...extra });
 const action = (id: string, machineId: string, type: string, status: string, extra: Record<string, unknown> = {}): MachineAction =>
   ({ id, type, status, machineId, requestorComment: 'c', creationDateTimeUtc: '2026-12-01T10:00:00Z', ...extra }) as MachineAction;
+const SHA1_A = '3395856ce81f2b7382dee72602f798b642f14140';
+const SHA1_B = '4dd18b6ad3f22b8d4c1a0e2e4bb1f3f6e29d9a11';
 const guid = (n: number) => `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`;
 
 type Route = (r: HttpRequest, url: URL) => HttpResponse | undefined | Promise<HttpResponse | undefined>;
@@ -199,6 +202,23 @@ describe('the device actions\' run (lib/defender/containment.ts)', () => {
     await runDeviceAction(context(denied.config, { comment: 'c', device_ids: ID(1) }, []), { type: 'RunAntiVirusScan', what: 'running an antivirus scan', asked: 'scanned', body: { ScanType: 'Full' } }, { transport: denied.transport }).catch((e: { code?: string; message?: string }) => (error = e));
     expect(error.code).to.equal('PERMISSION');
     expect(error.message).to.match(/Machine\.Scan .*the Defender for Endpoint API/);
+  });
+
+  it('takes SHA-1 hashes from sha1 and FILEHASH entities, and names a hash of another length before anything is sent', () => {
+    const { entities } = resolveEntities([{ Identifier: SHA1_B.toUpperCase(), EntityType: 'FILEHASH' }, { Identifier: 'ws-01', EntityType: 'HOSTNAME' }], 'All entities', ['HOSTNAME', 'FILEHASH']);
+    expect(sha1sOf(` ${SHA1_A}, ${SHA1_B}`, entities)).to.deep.equal([SHA1_A, SHA1_B]);
+    const sha256 = 'a'.repeat(64);
+    const other = resolveEntities([{ Identifier: sha256, EntityType: 'FILEHASH' }], 'All entities', ['FILEHASH']).entities;
+    expect(syncActionErrorOf('INVALID_INPUT', () => sha1sOf(undefined, other))).to.equal(`FILEHASH entity "${sha256}" is a SHA-256 hash (64 hexadecimal digits); Stop And Quarantine File takes SHA-1 hashes of 40 hexadecimal digits.`);
+    expect(syncActionErrorOf('INVALID_INPUT', () => sha1sOf('d41d8cd98f00b204e9800998ecf8427e', []))).to.match(/^Parameter 'sha1' holds "d41d8cd98f00b204e9800998ecf8427e" is an MD5 hash/);
+    expect(syncActionErrorOf('INVALID_INPUT', () => sha1sOf('not-a-hash', []))).to.match(/is not a SHA-1/);
+    expect(syncActionErrorOf('INVALID_INPUT', () => sha1sOf('', []))).to.match(/^No file to stop and quarantine/);
+  });
+
+  it('tells the isolation state from the latest Isolate or Unisolate', () => {
+    const state = (type: string, status: string) => isolationState(action('a', 'm', type, status));
+    expect([state('Isolate', 'Succeeded'), state('Isolate', 'InProgress'), state('Isolate', 'Failed'), state('Unisolate', 'Succeeded'), state('Unisolate', 'Pending'), state('Unisolate', 'Cancelled'), isolationState(undefined)])
+      .to.deep.equal(['isolated', 'isolating', 'unknown', 'not isolated', 'releasing', 'unknown', 'unknown']);
   });
 
   it('keeps a tenth of the run (1 s to 10 s) for writing the result', () => {
