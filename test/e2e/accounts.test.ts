@@ -1,5 +1,5 @@
 // The account actions end to end (issue 16): the built processes of Disable/Enable Account, Force Password Reset,
-// Revoke All Sessions and Get Account against the emulator's identity accounts face (Graph v1.0). What reached the
+// Revoke All Sessions, Require Sign In Again, Mark User As Compromised and Get Account against the emulator's identity accounts face (Graph v1.0). What reached the
 // service is read from the emulator's request log and em.accountActions(); what the accounts are now from
 // em.identityAccount().
 import { expect } from 'chai';
@@ -9,7 +9,7 @@ import { entryOf, expectContract, runEntry, type RunResult } from '../support/ru
 import { repoRoot } from '../support/paths';
 import { envelopeValidator, validatorFor } from '../support/schemas';
 
-const ids = ['disable-account', 'enable-account', 'force-password-reset', 'revoke-all-sessions', 'get-account'] as const;
+const ids = ['disable-account', 'enable-account', 'force-password-reset', 'revoke-all-sessions', 'require-sign-in-again', 'mark-user-as-compromised', 'get-account'] as const;
 const ENTRY = Object.fromEntries(ids.map((id) => [id, entryOf(id, repoRoot)])) as Record<(typeof ids)[number], string>;
 const validators = Object.fromEntries(ids.map((id) => [ENTRY[id], validatorFor(`schemas/actions/${id}.result.schema.json`)]));
 const validateEnvelope = envelopeValidator();
@@ -114,6 +114,21 @@ describe('The account actions against the emulator (Graph identity accounts)', f
     expect(outcomes(revoke)).to.deep.equal([[okta.upn, 'success'], [both.upn, 'success']]);
     expect([...em.accountActions(okta.id), ...em.accountActions(both.id)].map((a) => [a.identityProvider, a.action])).to.deep.equal([['okta', 'revokeAllSessions'], ['okta', 'revokeAllSessions']]);
     expect(posts(em, seq)).to.have.length(2);
+  });
+
+  it('Require Sign In Again and Mark User As Compromised go to the entraID account; an on-premises-only one is reported', async () => {
+    const cloud = account(['activeDirectory', 'entraID']);
+    const onPrem = account(['activeDirectory']);
+    for (const [id, action] of [['require-sign-in-again', 'requireUserToSignInAgain'], ['mark-user-as-compromised', 'markUserAsCompromised']] as const) {
+      const seq = emulator.lastSeq();
+      const r = await run(ENTRY[id], env(), { target_entities: [user(cloud.upn), user(onPrem.upn)] });
+      expect(outcomes(r), id).to.deep.equal([[cloud.upn, 'success'], [onPrem.upn, 'failed']]);
+      expect(messageOf(r, onPrem.upn)).to.match(new RegExp(`no provider account that supports ${action} \\(${action} is supported on entraID; its provider accounts: activeDirectory\\)`));
+      expect(r.result['json_result']['action']).to.equal(action);
+      expect(posts(em, seq)).to.have.length(1);
+    }
+    expect(em.accountActions(cloud.id).map((a) => [a.identityProvider, a.action])).to.deep.equal([['entraID', 'requireUserToSignInAgain'], ['entraID', 'markUserAsCompromised']]);
+    expect(em.accountActions(onPrem.id)).to.deep.equal([]);
   });
 
   it('refuses before anything is sent (exit 2): a bad provider, one that cannot do the action, no good entity, no entity, GCC High', async () => {
