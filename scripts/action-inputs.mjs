@@ -41,6 +41,17 @@ export function inputFor(root, action, { ids, alertIds = [], state, round }) {
     case 'stop-and-quarantine-file': return { ...device, comment: `Bench round ${round}`, sha1: '3395856ce81f2b7382dee72602f798b642f14140', wait_for_completion: false };
     case 'get-device':
     case 'get-machine-action': return { ...device };
+    // the account actions on a seeded user (a re-run finds a disable already done), the indicators on one hash
+    case 'get-account':
+    case 'disable-account':
+    case 'enable-account':
+    case 'force-password-reset':
+    case 'revoke-all-sessions':
+    case 'require-sign-in-again':
+    case 'mark-user-as-compromised': return { ...CONTEXT, target_entities: [{ Identifier: 'ksmith@contoso.com', EntityType: 'USERUNIQNAME' }] };
+    case 'submit-indicators': return { ...CONTEXT, target_entities: [{ Identifier: '275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f', EntityType: 'FILEHASH' }], action: 'Block', title: 'Bench' };
+    case 'list-indicators': return { ...CONTEXT, indicator_type: 'FileSha256', max_results: '10' };
+    case 'delete-indicators': return { ...CONTEXT, indicator_values: 'bench-missing.example.com' };
     default: {
       if (action.type !== 'Daemon') return undefined;
       let props = {};

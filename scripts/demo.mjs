@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The demo (npm run demo; --no-build when the package is built already): builds the package, starts the Defender emulator on 127.0.0.1, and runs every action through
-// the run-action harness exactly as an engine would (Ping, the incident actions, the alert actions, the device actions, the hunting actions, the daemons), printing a readable account of each step. Exits 0 when every
+// the run-action harness exactly as an engine would (Ping, the incident actions, the alert actions, the device actions, blocking indicators and disabling a user, the hunting actions, the daemons), printing a readable account of each step. Exits 0 when every
 // step behaved as expected (a step that is meant to fail must fail with the expected error code).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,6 +24,29 @@ function run(command, args, env) {
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** An incident (its alerts read in process, as a test would) whose evidence names a file, a URL and a user with one identity account, enabled. */
+function containmentIncident(em) {
+  const caller = { clientId: 'demo', appDisplayName: 'demo', roles: new Set(['SecurityAlert.Read.All']), tenantId: em.tenantId };
+  const accounts = em.identityAccounts();
+  // one identity account with that UPN (seeded UPNs can repeat), enabled, so that the demo's disable changes it
+  const unique = (u) => typeof u === 'string' && accounts.filter((a) => String(a.userPrincipalName).toLowerCase() === u.toLowerCase()).map((a) => a.isEnabled).join() === 'true';
+  const type = (e) => String(e['@odata.type']).replace('#microsoft.graph.security.', '');
+  const byIncident = new Map();
+  for (let skip = 0; skip < 20_000; skip += 1000) {
+    const page = em.tenant.graph({ method: 'GET', path: '/v1.0/security/alerts_v2', rawQuery: `$top=1000&$skip=${skip}`, rawBody: '', headers: {}, origin: em.origin, caller, now: em.now() });
+    const alerts = page?.body?.value ?? [];
+    for (const a of alerts) byIncident.set(a.incidentId, [...(byIncident.get(a.incidentId) ?? []), ...(a.evidence ?? [])]);
+    if (alerts.length < 1000) break;
+  }
+  for (const [incident, ev] of byIncident) {
+    const file = ev.find((e) => type(e) === 'fileEvidence')?.fileDetails?.sha256;
+    const url = ev.find((e) => type(e) === 'urlEvidence')?.url;
+    const user = ev.map((e) => e.userAccount?.userPrincipalName).find(unique);
+    if (file && url && user) return { incident, file, url, user };
+  }
+  throw new Error('no seeded incident has a file, a URL and a user in its evidence');
 }
 
 async function main() {
@@ -157,6 +180,41 @@ async function main() {
       check: (result) => result.json_result.changes.length === 0,
     },
     { title: 'Add Comment To Alert', action: 'add-comment-to-alert', env: em.env, params: () => [`alert_id=${remember.alertId}`, 'comment=Triaged by the demo playbook: malware, device queued for isolation.'], expect: 0 },
+    {
+      title: 'Get Incident: an incident whose evidence holds a file, a URL and a user, the three a phishing playbook contains',
+      action: 'get-incident',
+      env: em.env,
+      before: () => (remember.containment = containmentIncident(em)),
+      params: () => [`incident_id=${remember.containment.incident}`],
+      expect: 0,
+    },
+    {
+      title: 'Submit Indicators: block the incident\'s file hash (SHA-256, typed by its length) and URL everywhere, on the Defender for Endpoint API',
+      action: 'submit-indicators',
+      env: em.env,
+      params: () => ['action=Block', 'severity=High', 'generate_alert=true', 'expiration=30d', `title=Blocked from incident ${remember.containment.incident}`],
+      entities: () => [`FILEHASH:${remember.containment.file}`, `DestinationURL:${remember.containment.url}`],
+      expect: 0,
+      check: (result) => result.json_result.indicators.length === 2 && result.json_result.indicators.every((i) => i.status === 'success'),
+    },
+    {
+      title: 'Disable Account: take the incident\'s user away (Defender for Identity on Microsoft Graph; the provider chosen from the account\'s own)',
+      action: 'disable-account',
+      env: em.env,
+      params: [],
+      entities: () => [`USERUNIQNAME:${remember.containment.user}`],
+      expect: 0,
+      check: (result) => result.entities[0]?.status === 'success' && em.identityAccounts().some((a) => String(a.userPrincipalName).toLowerCase() === remember.containment.user.toLowerCase() && a.isEnabled === false),
+    },
+    {
+      title: 'Disable Account again, as a playbook re-running the step would: the account already is disabled, so nothing is sent',
+      action: 'disable-account',
+      env: em.env,
+      params: [],
+      entities: () => [`USERUNIQNAME:${remember.containment.user}`],
+      expect: 0,
+      check: (result) => /already is disabled/.test(result.entities[0]?.message ?? ''),
+    },
     {
       title: 'Execute Query: mimikatz or rclone on any device in the last week, two tables, sorted by a field it does not return',
       action: 'execute-query',

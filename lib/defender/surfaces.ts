@@ -27,6 +27,8 @@
 // connector, Microsoft partner guides): no first-party page says so, so the README names it as our choice. A known
 // Microsoft host in M365D_ENDPOINT_API_URL decides its cloud's audience; a custom host (a proxy, the emulator) takes
 // the configured cloud's.
+// Identity accounts (Defender for Identity, issue 16) are on Graph only, like alerts: 'identities' goes to Graph
+// whatever the configured family.
 // Permissions: Microsoft's permission references per call (Graph api-reference/v1.0/includes/permissions/*.md:
 // security-list-alerts_v2, security-alert-get: SecurityAlert.Read.All; security-alert-update,
 // security-alert-post-comments: SecurityAlert.ReadWrite.All). Defender for Endpoint (WindowsDefenderATP app
@@ -43,10 +45,11 @@ export type SurfaceId = ApiFlavor | 'endpoint';
 
 export type Capability =
   | 'readIncidents' | 'writeIncidents' | 'readAlerts' | 'writeAlerts' | 'hunting'
-  | 'readMachines' | 'isolate' | 'scan' | 'restrict' | 'collect' | 'stopAndQuarantine' | 'indicators';
+  | 'readMachines' | 'isolate' | 'scan' | 'restrict' | 'collect' | 'stopAndQuarantine' | 'indicators'
+  | 'readAccounts' | 'accountActions';
 
 /** What a call is about: each resource is served by one surface for a given configuration. */
-export type Resource = 'incidents' | 'hunting' | 'alerts' | 'machines' | 'indicators';
+export type Resource = 'incidents' | 'hunting' | 'alerts' | 'machines' | 'indicators' | 'identities';
 
 export interface Surface {
   readonly id: SurfaceId;
@@ -74,6 +77,8 @@ export const RESOURCE_OF: Readonly<Record<Capability, Resource>> = {
   collect: 'machines',
   stopAndQuarantine: 'machines',
   indicators: 'indicators',
+  readAccounts: 'identities',
+  accountActions: 'identities',
 };
 
 export const SURFACE_NAMES: Readonly<Record<SurfaceId, string>> = { graph: 'Microsoft Graph', defender: 'the Defender XDR API', endpoint: 'the Defender for Endpoint API' };
@@ -86,6 +91,11 @@ export const SURFACE_PERMISSIONS: Readonly<Record<SurfaceId, Readonly<Partial<Re
     readAlerts: 'SecurityAlert.Read.All',
     writeAlerts: 'SecurityAlert.ReadWrite.All',
     hunting: 'ThreatHunting.Read.All',
+    // Defender for Identity's identity accounts (issue 16): security-identitycontainer-list-identityaccounts.md and
+    // security-identityaccounts-get.md name SecurityIdentitiesAccount.Read.All; security-identityaccounts-invokeaction.md
+    // SecurityIdentitiesActions.ReadWrite.All
+    readAccounts: 'SecurityIdentitiesAccount.Read.All',
+    accountActions: 'SecurityIdentitiesActions.ReadWrite.All',
   },
   defender: {
     readIncidents: 'Incident.Read.All',
@@ -105,7 +115,7 @@ export const SURFACE_PERMISSIONS: Readonly<Record<SurfaceId, Readonly<Partial<Re
 
 /** The resources each surface serves when it is the configured one (the endpoint surface: whatever is configured). */
 const SERVES: Readonly<Record<SurfaceId, readonly Resource[]>> = {
-  graph: ['incidents', 'hunting', 'alerts'],
+  graph: ['incidents', 'hunting', 'alerts', 'identities'],
   defender: ['incidents', 'hunting'],
   endpoint: ['machines', 'indicators'],
 };

@@ -18,7 +18,7 @@ describe('npm run demo', function () {
     });
     expect(code, stderr).to.equal(0);
     expect(stdout).not.to.include('NOT as expected');
-    expect(stdout.match(/-> as expected/g)).to.have.length(25);
+    expect(stdout.match(/-> as expected/g)).to.have.length(29);
     expect(stdout).to.match(/1 of 1 device isolated \(1 succeeded\)\. Machine actions: [0-9a-f-]{36}\./);
     expect(stdout).to.match(/Machine action [0-9a-f-]{36}: Isolate on .*, Succeeded\./);
     expect(stdout).to.match(/1 of 1 device released from isolation \(1 succeeded\)\./);
@@ -32,5 +32,7 @@ describe('npm run demo', function () {
     expect(stdout).to.match(/Alert \S+ already is as asked .*nothing had to change, and nothing was sent\./);
     expect(stdout).to.match(/Comment added to alert \S+ \(\d+ comments? now\)\./);
     expect(stdout).to.match(/Handed over \d+ alert versions?, oldest first\./);
+    expect(stdout).to.match(/Indicators \(Block\): 2 created, 0 updated, 0 already as asked\./);
+    expect(stdout).to.match(/disable: 1 of 1 account done\./);
   });
 });

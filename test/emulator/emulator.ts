@@ -12,6 +12,7 @@ import { type AlertPatch, createTenant, type FaceRequest, type FaceResponse, typ
 import { createHuntingEngine, HuntingError, type HuntingEngine, type HuntingEngineOptions } from './hunting/index';
 import { createEndpoint, type Endpoint, type MachineRecord } from './endpoint/index';
 import type { MachineInput } from './endpoint/model';
+import { addIndicator, indicatorJson, indicatorStoreOf, type IndicatorInput } from './endpoint/indicators';
 import { createPki, type Pki } from './pki';
 import { appInfo, derivedGuid, Identity, registerApps, unauthorizedMessage, type AppInfo, type AppName, type FaceName, type RegisteredApp, type TokenRequestInfo } from './identity';
 import { defenderError, faultAnswer, graphError, notFound, type ErrorFlavor, type HttpAnswer } from './errors';
@@ -20,6 +21,7 @@ import { bucketFor, formatWindow, Quotas } from './quotas';
 import { isObject } from './jwt';
 import { OidcIssuer, TOKEN_EXCHANGE_AUDIENCE, type FederatedTokenRequest } from './platform/federation';
 import { APP_SERVICE_TOKEN_PATH, platformRoute, type ManagedIdentityInfo, type ManagedIdentityName, type PlatformOptions } from './platform/managed-identity';
+import type { AccountActionRecord, IdentityAccountInput } from './tenant/identities';
 
 export interface EmulatorOptions {
   /** 0 (default) = any free port */
@@ -116,12 +118,24 @@ export interface Emulator {
   /** one alert in Graph's shape with every enum member shown, read without a request (no quota, no log entry) */
   alert(id: string): Record<string, unknown> | undefined;
   addHuntingRows(table: string, rows: Array<Record<string, unknown>>): void;
+  /** one identity account in Graph's shape (its accounts and the actions each offers now), or undefined (no quota, no log entry) */
+  identityAccount(id: string): Record<string, unknown> | undefined;
+  /** every identity account in Graph's shape */
+  identityAccounts(): Array<Record<string, unknown>>;
+  /** adds an identity account (userPrincipalName required; providers default ['entraID']); returns it in Graph's shape */
+  addIdentityAccount(input: IdentityAccountInput): Record<string, unknown>;
+  /** the invokeAction calls the service accepted, oldest first (of one identity account when given) */
+  accountActions(identityAccountId?: string): AccountActionRecord[];
   /** a Defender for Endpoint machine (computerDnsName required); returns em.machine()'s record */
   addMachine(input: MachineInput): MachineRecord;
   /** a machine by id or computer name, with its isolation/restriction state and behaviour, or undefined */
   machine(id: string): MachineRecord | undefined;
   /** machine actions (all, or one machine's), newest first, as GET /api/machineactions/{id} shows them now; no quota, no log */
   machineActions(machineId?: string): Array<Record<string, unknown>>;
+  /** the active custom indicators as GET /api/indicators shows them to an app with Ti.ReadWrite.All (no quota, no log entry) */
+  indicators(): Array<Record<string, unknown>>;
+  /** adds an indicator as a portal user would (validated as the POST is; throws the API's message); returns it */
+  addIndicator(input: IndicatorInput): Record<string, unknown>;
   revokeTokens(): number;
   advanceClock(ms: number): Date;
   setQuotas(enabled: boolean): void;
@@ -236,7 +250,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const nextTenant = tenantFactory({ seed, incidents, alerts, tenantId, now: t, hunting: { rowsPerTable } });
     const nextHunting = huntingFactory({ seed, now: t, entities: nextTenant.seedEntities(), alerts: nextTenant.seedAlerts(), rowsPerTable });
     nextTenant.attachHunting(nextHunting);
-    endpoint = createEndpoint({ seed, now: t, devices: nextTenant.seedEntities().devices, timing });
+    const seeded = nextTenant.seedEntities();
+    endpoint = createEndpoint({ seed, now: t, devices: seeded.devices, entities: seeded, timing });
     tenant = nextTenant;
     hunting = nextHunting;
   };
@@ -325,6 +340,22 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         api.addHuntingRows(obj.table, obj.rows as Array<Record<string, unknown>>);
         return ok(200, { table: obj.table, added: obj.rows.length });
       }
+      if (sub === '/identityAccounts') {
+        if (method === 'GET') return ok(200, { value: api.identityAccounts() });
+        if (method === 'POST') {
+          if (!isObject(json)) return controlError(400, 'BadRequest', 'The body must be a JSON object describing the identity account ({"userPrincipalName": ...}).');
+          return ok(201, api.addIdentityAccount(obj as unknown as IdentityAccountInput));
+        }
+      }
+      m = /^\/identityAccounts\/([^/]+)$/.exec(sub);
+      if (m && method === 'GET') {
+        const r = api.identityAccount(decodeURIComponent(m[1]));
+        return r ? ok(200, r) : controlError(404, 'NotFound', `Identity account ${m[1]} was not found.`);
+      }
+      if (sub === '/accountActions' && method === 'GET') {
+        const id = new URLSearchParams(rawQuery).get('identityAccountId') ?? undefined;
+        return ok(200, { value: api.accountActions(id) });
+      }
       if (sub === '/machines' && method === 'POST') {
         if (!isObject(json)) return controlError(400, 'BadRequest', 'The body must be a JSON object describing the machine ({"computerDnsName": …}).');
         return ok(201, api.addMachine(obj as unknown as MachineInput));
@@ -337,6 +368,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (sub === '/machineactions' && method === 'GET') {
         const id = new URLSearchParams(rawQuery).get('machineId') ?? undefined;
         return ok(200, { value: api.machineActions(id) });
+      }
+      if (sub === '/indicators') {
+        if (method === 'GET') return ok(200, { value: api.indicators() });
+        if (method === 'POST') {
+          if (!isObject(json)) return controlError(400, 'BadRequest', 'The body must be a JSON object describing the indicator ({"indicatorValue", "indicatorType", "action", ...}).');
+          return ok(201, api.addIndicator(obj as unknown as IndicatorInput));
+        }
       }
       if (sub === '/tokens/revoke' && method === 'POST') return ok(200, { revoked: api.revokeTokens() });
       if (sub === '/clock') {
@@ -650,9 +688,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     updateAlert: (id, patch) => tenant.control.updateAlert(id, patch, now()),
     alert: (id) => tenant.control.alert(id),
     addHuntingRows: (table, rows) => hunting.addRows(table, rows),
+    identityAccount: (id) => tenant.control.identityAccount?.(id),
+    identityAccounts: () => tenant.control.identityAccounts?.() ?? [],
+    addIdentityAccount(input) {
+      if (!tenant.control.addIdentityAccount) throw new Error('this tenant has no identity accounts');
+      return tenant.control.addIdentityAccount(input);
+    },
+    accountActions: (id) => tenant.control.accountActions?.(id) ?? [],
     addMachine: (input) => endpoint.control.addMachine(input, now()),
     machine: (id) => endpoint.control.machine(id, now()),
     machineActions: (machineId) => endpoint.control.machineActions(machineId, now()),
+    indicators: () => indicatorStoreOf(endpoint.store).active(now()).map(indicatorJson),
+    addIndicator: (input) => addIndicator(indicatorStoreOf(endpoint.store), input, now()),
     revokeTokens: () => identity.revokeAll(),
     advanceClock(ms: number): Date {
       if (!Number.isFinite(ms) || ms < 0) throw new Error('advanceClock: ms must be >= 0');
@@ -668,7 +715,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       build();
     },
     health: () => ({
-      status: 'ok', origin, tenantId, seed, incidents: tenant.control.incidentCount(), alerts: tenant.control.alertCount(), machines: endpoint.control.machineCount(), now: now().toISOString(),
+      status: 'ok', origin, tenantId, seed, incidents: tenant.control.incidentCount(), alerts: tenant.control.alertCount(), machines: endpoint.control.machineCount(),
+      indicators: indicatorStoreOf(endpoint.store).active(now()).length, identityAccounts: tenant.control.identityAccounts?.().length ?? 0, now: now().toISOString(),
       timeScale, quotas: quotas.enabled, pendingFaults: faults.pending().length, requests: seq,
     }),
     issueToken(name: AppName = 'full', resource?: string): string {

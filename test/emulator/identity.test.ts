@@ -93,7 +93,8 @@ describe('emulator core: identity (Entra ID token endpoint, OpenID configuration
     expect(graph.status, graph.text).to.equal(200);
     const gp = decodeJwt(graph.json.access_token)?.payload ?? {};
     expect(gp.aud).to.equal('https://graph.microsoft.com');
-    expect(gp.roles).to.have.members(['SecurityIncident.ReadWrite.All', 'SecurityAlert.ReadWrite.All', 'ThreatHunting.Read.All']);
+    expect(gp.roles).to.have.members(['SecurityIncident.ReadWrite.All', 'SecurityAlert.ReadWrite.All', 'ThreatHunting.Read.All',
+      'SecurityIdentitiesAccount.Read.All', 'SecurityIdentitiesActions.ReadWrite.All']);
     for (const res of ['https://api.security.microsoft.com', 'https://api-gov.security.microsoft.us', 'https://eu.api.security.microsoft.com']) {
       const d = await post({ client_id: full.clientId, client_secret: full.clientSecret ?? '', scope: `${res}/.default`, grant_type: 'client_credentials' });
       expect(d.status, d.text).to.equal(200);
@@ -109,7 +110,8 @@ describe('emulator core: identity (Entra ID token endpoint, OpenID configuration
     const ro = em.app('readonly');
     const r = await post({ client_id: ro.clientId, client_secret: ro.clientSecret ?? '', scope: `${em.origin}/.default`, grant_type: 'client_credentials' });
     expect(r.status).to.equal(200);
-    expect(decodeJwt(r.json.access_token)?.payload.roles).to.have.members(['SecurityIncident.Read.All', 'SecurityAlert.Read.All', 'ThreatHunting.Read.All', 'Incident.Read.All', 'AdvancedHunting.Read.All', 'Machine.Read.All']);
+    expect(decodeJwt(r.json.access_token)?.payload.roles).to.have.members(['SecurityIncident.Read.All', 'SecurityAlert.Read.All', 'ThreatHunting.Read.All', 'Incident.Read.All', 'AdvancedHunting.Read.All',
+      'SecurityIdentitiesAccount.Read.All', 'Machine.Read.All']);
     // the fake tenant answers 403 to a write without the ReadWrite role: the roles reach the face
     const patch = await request(`${em.origin}/v1.0/security/incidents/1`, { method: 'PATCH', json: { status: 'resolved' }, ca: em.caPem, headers: { authorization: `Bearer ${r.json.access_token}` } });
     expect(patch.status).to.equal(403);
@@ -119,6 +121,8 @@ describe('emulator core: identity (Entra ID token endpoint, OpenID configuration
     expect(roles).to.include('SecurityIncident.ReadWrite.All');
     expect(roles).to.not.include('ThreatHunting.Read.All');
     expect(roles).to.not.include('AdvancedHunting.Read.All');
+    expect(roles).to.not.include('SecurityIdentitiesAccount.Read.All');
+    expect(roles).to.not.include('SecurityIdentitiesActions.ReadWrite.All');
   });
 
   for (const alg of ['PS256', 'RS256'] as const) {

@@ -34,7 +34,11 @@ import type { IssuedCertificate, Pki } from './pki';
 import { checkFederatedAssertion, type FederatedCredential, type OidcIssuer } from './platform/federation';
 import type { ManagedIdentityName } from './platform/managed-identity';
 
-export const GRAPH_ROLES = ['SecurityIncident.ReadWrite.All', 'SecurityIncident.Read.All', 'SecurityAlert.ReadWrite.All', 'SecurityAlert.Read.All', 'ThreatHunting.Read.All'];
+/** Defender for Identity's identity accounts on Graph: reading them (security-identitycontainer-list-identityaccounts.md,
+ * security-identityaccounts-get.md) and invokeAction (security-identityaccounts-invokeaction.md). */
+export const IDENTITY_ACCOUNT_ROLES = ['SecurityIdentitiesAccount.Read.All', 'SecurityIdentitiesActions.ReadWrite.All'];
+export const GRAPH_ROLES = ['SecurityIncident.ReadWrite.All', 'SecurityIncident.Read.All', 'SecurityAlert.ReadWrite.All', 'SecurityAlert.Read.All', 'ThreatHunting.Read.All',
+  ...IDENTITY_ACCOUNT_ROLES];
 export const DEFENDER_ROLES = ['Incident.ReadWrite.All', 'Incident.Read.All', 'AdvancedHunting.Read.All'];
 
 export const GRAPH_RESOURCES = [
@@ -104,12 +108,13 @@ function newSecret(): string {
 }
 
 export function registerApps(seed: number, pki: Pki): RegisteredApp[] {
-  const all = [...GRAPH_ROLES.filter((r) => r.includes('ReadWrite') || r.startsWith('ThreatHunting')), 'Incident.ReadWrite.All', 'AdvancedHunting.Read.All', ...ENDPOINT_ROLES];
+  const all = [...GRAPH_ROLES.filter((r) => (r.includes('ReadWrite') || r.startsWith('ThreatHunting')) && !IDENTITY_ACCOUNT_ROLES.includes(r)), 'Incident.ReadWrite.All', 'AdvancedHunting.Read.All',
+    ...IDENTITY_ACCOUNT_ROLES, ...ENDPOINT_ROLES];
   return [
     { name: 'full', displayName: 'M365D emulator (full)', clientId: derivedGuid(seed, 'app:full'), clientSecret: newSecret(), certificate: pki.clients.full, roles: all },
     {
       name: 'readonly', displayName: 'M365D emulator (read-only)', clientId: derivedGuid(seed, 'app:readonly'), clientSecret: newSecret(),
-      roles: ['SecurityIncident.Read.All', 'SecurityAlert.Read.All', 'ThreatHunting.Read.All', 'Incident.Read.All', 'AdvancedHunting.Read.All', 'Machine.Read.All'],
+      roles: ['SecurityIncident.Read.All', 'SecurityAlert.Read.All', 'ThreatHunting.Read.All', 'Incident.Read.All', 'AdvancedHunting.Read.All', 'SecurityIdentitiesAccount.Read.All', 'Machine.Read.All'],
     },
     {
       name: 'nohunting', displayName: 'M365D emulator (no hunting)', clientId: derivedGuid(seed, 'app:nohunting'), clientSecret: newSecret(),

@@ -8,14 +8,15 @@
 //   Graph POST /security/runHuntingQuery  45/min              resources/security-api-overview.md (reference §2.7)
 //   Graph /security/incidents*, /security/alerts_v2*  150/min per app per tenant: the figure Graph documents for
 //        "Security detections and incidents service limits" (any operation on alert, concepts/throttling-limits.md,
-//        reference §2.8); no incident-specific number is documented.
+//        reference §2.8); no incident-specific number is documented. /security/identities/identityAccounts* (Defender for
+//        Identity's identity accounts) counts against the same bucket: no figure of its own is documented.
 //   Defender for Endpoint: "Rate limitations for this API are 100 calls per minute and 1,500 calls per hour", each API its
 //        own bucket: every response action (isolate-machine.md, unisolate-machine.md, run-av-scan.md,
 //        collect-investigation-package.md, restrict-code-execution.md, unrestrict-code-execution.md,
 //        stop-and-quarantine-file.md), machine actions get/list/cancel (get-machineaction-object.md,
 //        get-machineactions-collection.md, cancel-machine-action.md), machines list/get/findbyip (get-machines.md,
 //        get-machine-by-id.md, find-machines-by-ip.md), indicators submit/delete (post-ti-indicator.md,
-//        delete-ti-indicator-by-id.md) — reference §2.5; GetPackageUri 2 a minute and 120 an hour (get-package-sas-uri.md).
+//        delete-ti-indicator-by-id.md) and list (get-ti-indicators-collection.md) — reference §2.5; GetPackageUri 2 a minute and 120 an hour (get-package-sas-uri.md).
 //        Counted per tenant, like the legacy XDR buckets (the pages do not say per app).
 //
 // Answered with 429 and Retry-After (seconds) on both faces. The legacy body names the limit and when calls may
@@ -45,7 +46,7 @@ export const BUCKETS: Record<string, QuotaBucket> = {
 const MDE_RULES: QuotaRule[] = [{ limit: 100, windowMs: MIN }, { limit: 1500, windowMs: HOUR }];
 for (const n of ['machines.list', 'machines.get', 'machines.findbyip', 'isolate', 'unisolate', 'runantivirusscan', 'collectinvestigationpackage',
   'restrictcodeexecution', 'unrestrictcodeexecution', 'stopandquarantinefile', 'machineactions.list', 'machineactions.get', 'machineactions.cancel',
-  'indicators.submit', 'indicators.delete']) {
+  'indicators.submit', 'indicators.delete', 'indicators.list']) {
   BUCKETS[`endpoint.${n}`] = { name: `endpoint.${n}`, perApp: false, rules: MDE_RULES };
 }
 BUCKETS['endpoint.machineactions.getpackageuri'] = { name: 'endpoint.machineactions.getpackageuri', perApp: false, rules: [{ limit: 2, windowMs: MIN }, { limit: 120, windowMs: HOUR }] };
@@ -63,7 +64,7 @@ export function bucketFor(method: string, path: string): QuotaBucket | undefined
   }
   if (p === '/api/advancedhunting/run') return BUCKETS['defender.hunting'];
   if (p === '/v1.0/security/runhuntingquery') return BUCKETS['graph.hunting'];
-  if (p.startsWith('/v1.0/security/incidents') || p.startsWith('/v1.0/security/alerts_v2')) return BUCKETS['graph.security'];
+  if (p.startsWith('/v1.0/security/incidents') || p.startsWith('/v1.0/security/alerts_v2') || p.startsWith('/v1.0/security/identities/')) return BUCKETS['graph.security'];
   if (p.startsWith('/api/machines') && m === 'GET') {
     if (p === '/api/machines') return BUCKETS['endpoint.machines.list'];
     if (p.startsWith('/api/machines/findbyip(')) return BUCKETS['endpoint.machines.findbyip'];
@@ -76,6 +77,7 @@ export function bucketFor(method: string, path: string): QuotaBucket | undefined
   if (/^\/api\/machineactions\/[^/]+\/getpackageuri$/.test(p) && m === 'GET') return BUCKETS['endpoint.machineactions.getpackageuri'];
   if (/^\/api\/machineactions\/[^/]+\/cancel$/.test(p) && m === 'POST') return BUCKETS['endpoint.machineactions.cancel'];
   if (p === '/api/indicators' && m === 'POST') return BUCKETS['endpoint.indicators.submit'];
+  if (p === '/api/indicators' && m === 'GET') return BUCKETS['endpoint.indicators.list'];
   if (/^\/api\/indicators\/[^/]+$/.test(p) && m === 'DELETE') return BUCKETS['endpoint.indicators.delete'];
   return undefined;
 }

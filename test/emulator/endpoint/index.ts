@@ -6,6 +6,7 @@ import type { SeedEntities } from '../hunting/api';
 import type { FaceRequest, FaceResponse } from '../tenant/api';
 import { actionPostRoutes, machineActionRoutes } from './actions';
 import { type EndpointContext, type EndpointRoute, forbidden, mdeError } from './common';
+import { indicatorRoutes } from './indicators';
 import { machineRoutes } from './machines';
 import { type Behaviour, EndpointStore, type Machine, type MachineInput, type Timing, actionJson, machineJson } from './model';
 
@@ -17,12 +18,14 @@ export interface EndpointOptions {
   /** the service clock when the tenant is built */
   now: Date;
   devices: SeedEntities['devices'];
+  /** the tenant's files, URLs and IPs (the indicators' seed draws from them) */
+  entities?: Pick<SeedEntities, 'files' | 'urls' | 'ips'>;
   /** service-clock seconds an action stays Pending, then InProgress (default 15 and 45), already divided by timeScale */
   timing: Timing;
 }
 
 /** What a face of the MDE API gets when the tenant is built (again at each reset). */
-export interface EndpointFaceEnv { seed: number; now: Date; store: EndpointStore }
+export interface EndpointFaceEnv { seed: number; now: Date; store: EndpointStore; entities?: Pick<SeedEntities, 'files' | 'urls' | 'ips'> }
 export type EndpointFaceFactory = (env: EndpointFaceEnv) => EndpointRoute[];
 
 /**
@@ -33,6 +36,7 @@ export type EndpointFaceFactory = (env: EndpointFaceEnv) => EndpointRoute[];
 export const FACES: Record<string, EndpointFaceFactory> = {
   machines: () => [...machineRoutes(), ...actionPostRoutes()],
   machineactions: () => machineActionRoutes(),
+  indicators: (env) => indicatorRoutes(env),
 };
 
 /** The machine as em.machine() shows it: the API's record, with what the API does not tell (behaviour, containment). */
@@ -63,7 +67,7 @@ function unversioned(req: FaceRequest): FaceRequest {
 export function createEndpoint(o: EndpointOptions): Endpoint {
   const store = new EndpointStore(o.seed, o.timing);
   store.seedFrom(o.devices, o.now);
-  const env: EndpointFaceEnv = { seed: o.seed, now: o.now, store };
+  const env: EndpointFaceEnv = { seed: o.seed, now: o.now, store, entities: o.entities };
   const faces = new Map<string, EndpointRoute[]>(Object.entries(FACES).map(([k, f]) => [k, f(env)]));
 
   const find = (req: FaceRequest): { route: EndpointRoute; m: RegExpExecArray } | undefined => {

@@ -4,6 +4,7 @@
 // FaceRequest; the face answers with a FaceResponse in Microsoft's shapes and error bodies.
 // Nothing here or below imports from lib/.
 import type { HuntingEngine, SeedAlert, SeedEntities } from '../hunting/api';
+import type { AccountActionRecord, IdentityAccountInput } from './identities';
 
 export type Flavor = 'graph' | 'defender';
 
@@ -91,5 +92,10 @@ export interface Tenant {
     alert(id: string): Record<string, unknown> | undefined;
     incidentCount(): number;
     alertCount(): number;
+    /** identity accounts (tenant/identities.ts), optional so a small fake tenant may leave them out */
+    identityAccount?(id: string): Record<string, unknown> | undefined;
+    identityAccounts?(): Array<Record<string, unknown>>;
+    addIdentityAccount?(input: IdentityAccountInput): Record<string, unknown>;
+    accountActions?(identityAccountId?: string): AccountActionRecord[];
   };
 }

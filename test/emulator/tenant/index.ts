@@ -12,6 +12,7 @@ import {
 import { SENTINEL } from './enums';
 import { Rng, makeAlert, seedStore, toSeedAlert } from './seed';
 import { graphAlert, graphIncident } from './shapes';
+import { identitiesFace, identityAccountJson, seedIdentities } from './identities';
 
 export * from './api';
 
@@ -51,6 +52,8 @@ export function createTenant(options: TenantOptions): Tenant {
   const ctx = { rng: controlRng, entities, tenantId: options.tenantId };
   const state: TenantState = { store, tenantId: options.tenantId };
   let nextId = store.maxId() + 1;
+  // identity accounts of the same users (tenant/identities.ts), from their own stream
+  const identities = seedIdentities(entities.users, options.seed);
 
   const raiseSeverity = (inc: Incident): void => {
     for (const a of inc.alerts) if (SEVERITY_RANK[a.severity] > SEVERITY_RANK[inc.severity]) inc.severity = a.severity;
@@ -179,10 +182,20 @@ export function createTenant(options: TenantOptions): Tenant {
 
     incidentCount() { return store.incidents.length; },
     alertCount() { return store.alerts.length; },
+
+    identityAccount(id: string) {
+      const a = identities.byId.get(id);
+      return a ? identityAccountJson(a) : undefined;
+    },
+    identityAccounts() { return identities.accounts.map(identityAccountJson); },
+    addIdentityAccount(input) { return identityAccountJson(identities.add(input)); },
+    accountActions(identityAccountId?: string) {
+      return identities.actions.filter((r) => identityAccountId === undefined || r.identityAccountId === identityAccountId).map((r) => ({ ...r }));
+    },
   };
 
   return {
-    graph: (req: FaceRequest) => alertsFace(state, req) ?? graphFace(state, req),
+    graph: (req: FaceRequest) => alertsFace(state, req) ?? identitiesFace(identities, req) ?? graphFace(state, req),
     defender: (req: FaceRequest) => defenderFace(state, req),
     seedEntities: (): SeedEntities => entities,
     seedAlerts: (): SeedAlert[] => store.alerts.map(toSeedAlert),

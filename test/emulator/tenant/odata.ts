@@ -112,7 +112,8 @@ function readString(text: string, start: number): [string, number] | undefined {
 
 // ---------------------------------------------------------------- model of an entity type
 export type FieldType =
-  | { kind: 'string' }
+  /** caseInsensitive: values compare ignoring case (directory names such as a UPN); default ordinal */
+  | { kind: 'string'; caseInsensitive?: boolean }
   | { kind: 'datetime' }
   | { kind: 'enum'; typeName: string; members: readonly string[]; caseInsensitive: boolean };
 
@@ -315,7 +316,8 @@ export function parseFilter<T>(text: string, model: EntityModel<T>): Pred<T> {
 function cmpValues(a: string | Stamp, b: string | Stamp, type: FieldType): number {
   if (type.kind === 'datetime') return cmpStamp(a as Stamp, b as Stamp);
   if (type.kind === 'enum') return type.members.indexOf(a as string) - type.members.indexOf(b as string); // by underlying value
-  const x = a as string, y = b as string;
+  const ci = type.kind === 'string' && type.caseInsensitive === true;
+  const x = ci ? (a as string).toLowerCase() : a as string, y = ci ? (b as string).toLowerCase() : b as string;
   return x < y ? -1 : x > y ? 1 : 0; // ordinal
 }
 
