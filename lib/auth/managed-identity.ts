@@ -104,8 +104,14 @@ export async function fetchWithManagedIdentity(config: Config, scope: string, de
   const send = async (url: string, options?: NetworkOptions) => {
     endpoint = new URL(url).origin + new URL(url).pathname;
     // the App Service / Service Fabric identity header and Machine Learning's secret are registered at startup
-    // (secretsIn); registered again here in case the platform set them under another name
-    for (const [name, v] of Object.entries(options?.headers ?? {})) if (/^(x-identity-header|secret)$/i.test(name) && v) deps.addSecret?.(v);
+    // (secretsIn) and again here in case the platform set them under another name; Azure Arc's key (read by MSAL from
+    // the file the Arc agent names, sent as `Authorization: Basic <key>`) is registered here, header value and key
+    for (const [name, v] of Object.entries(options?.headers ?? {})) {
+      if (!v || !/^(x-identity-header|secret|authorization)$/i.test(name)) continue;
+      deps.addSecret?.(v);
+      const key = /^basic\s+(\S+)$/i.exec(v)?.[1];
+      if (key) deps.addSecret?.(key);
+    }
     try {
       const res = await deps.http.send({ method: options?.body !== undefined ? 'POST' : 'GET', url, ...(options?.headers ? { headers: options.headers } : {}), ...(options?.body !== undefined ? { body: options.body } : {}), idempotent: true, local: true, label: 'the managed identity token request' });
       let parsed: unknown;

@@ -8,6 +8,7 @@
 // rename has handed over nothing (an engine takes a result only from a process that exits 0) and changed nothing.
 
 import * as crypto from 'node:crypto';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Config } from '../runtime/config';
 import { ActionError } from '../runtime/errors';
@@ -31,8 +32,15 @@ export const LOCK_WAIT_MS = 30_000;
  * Graph root for alerts, whatever the configured family) and the daemon's action id, so that two daemons never share
  * a checkpoint.
  */
-export function stateFileKey(config: Config, actionId: string, root: string = config.apiUrl): string {
-  return crypto.createHash('sha256').update([config.tenantId, config.clientId, root, actionId].join('\n')).digest('hex').slice(0, 32);
+export function stateFileKey(config: Pick<Config, 'tenantId' | 'clientId' | 'apiUrl' | 'credential'>, actionId: string, root: string = config.apiUrl): string {
+  const parts = [config.tenantId, config.clientId, root, actionId];
+  // A managed identity may have neither a tenant nor a client id (the system-assigned one, or a user-assigned one named
+  // by its resource or object id): its kind and id make the instance, so that two identities never share a checkpoint.
+  // The other methods keep the key they always had, so an upgrade finds its checkpoint.
+  const c = config.credential;
+  // A system-assigned identity is the host's own: two hosts sharing a state folder are two instances.
+  if (c.kind === 'managed_identity') parts.push(`managed_identity:${c.identity.kind}:${c.identity.kind === 'system' ? os.hostname() : c.identity.value.toLowerCase()}`);
+  return crypto.createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
 }
 
 /** The checkpoint in the file (undefined when there is none); the file is replaced atomically, so any read is whole. */

@@ -185,7 +185,7 @@ export function parseActionTimeout(raw: string | undefined): number | undefined 
  * the time the engine gives the run, so that every wait ends with a result before the engine's own kill.
  */
 export function runSeconds(manifestSeconds: number, engineSeconds: number | undefined): { seconds: number; because?: string } {
-  return engineSeconds !== undefined && engineSeconds < manifestSeconds ? { seconds: engineSeconds, because: 'M365D_ACTION_TIMEOUT' } : { seconds: manifestSeconds };
+  return engineSeconds !== undefined && engineSeconds <= manifestSeconds ? { seconds: engineSeconds, because: 'M365D_ACTION_TIMEOUT' } : { seconds: manifestSeconds };
 }
 
 function parseLogin(env: Env, cloud: Cloud, fallback?: { variable: string; raw: string }): string {

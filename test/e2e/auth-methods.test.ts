@@ -255,6 +255,32 @@ describe('sign-in methods end to end: managed identity and workload identity fed
     });
   });
 
+  it('every audience with every secretless method: Graph, the Defender XDR API and the Defender for Endpoint API, one cached token each', async () => {
+    const file = path.join(work, 'audiences-token');
+    fs.writeFileSync(file, em.issueFederatedToken());
+    const methods: Array<[string, Env]> = [
+      ['managed identity (IMDS)', em.managedIdentityEnv('imds')],
+      ['managed identity (App Service)', em.managedIdentityEnv('appService', 'mi-user')],
+      ['workload identity', { ...em.env, M365D_CLIENT_SECRET: '', M365D_FEDERATED_TOKEN_FILE: file }],
+    ];
+    for (const [label, base] of methods) {
+      for (const flavor of ['graph', 'defender']) {
+        const state = emulator.freshState();
+        const env: Env = { ...base, M365D_API_FLAVOR: flavor, M365D_STATE_DIR: state };
+        const seq = emulator.lastSeq();
+        const ping = await run(PING, env, { check_hunting: true, check_endpoint_api: true });
+        expect(ping.result['status'], `${label}, ${flavor}: ${ping.stdout}`).to.equal('completed');
+        expect(ping.result['json_result'].confirmed_permissions, label).to.include('Machine.Read.All');
+        // the Defender for Endpoint API was read with a token for its own audience, and Microsoft's API with the configured one
+        const endpointCalls = em.requests(seq).filter((e) => e.path.startsWith('/api/machines'));
+        expect(endpointCalls.map((e) => e.status), label).to.deep.equal([200]);
+        const scopes = [...entraRequests(seq).map((e) => e.scope), ...miRequests(seq).map((e) => new URLSearchParams(e.query).get('resource'))];
+        expect(scopes.map((x) => String(x).replace(/\/\.default$/, '')).sort(), `${label}, ${flavor}`).to.deep.equal([em.origin, 'https://api.securitycenter.microsoft.com'].sort());
+        expect(cachedTokens(state), `${label}, ${flavor}: one token per audience`).to.have.length(2);
+      }
+    }
+  });
+
   it('a contradiction is CONFIGURATION naming the variables, exit 2, and nothing is sent', async () => {
     const seq = emulator.lastSeq();
     const r = await run(PING, { ...em.env, M365D_CLIENT_CERTIFICATE: `${em.app('full').privateKeyPem}\n${em.app('full').certificatePem}`, M365D_STATE_DIR: emulator.freshState() });
