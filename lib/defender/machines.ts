@@ -25,7 +25,7 @@ import { isIP } from 'node:net';
 import { ActionError, invalidInput } from '../runtime/errors';
 import { expectObject, kindOf, listPage, shapeError, type Answered, type JsonObject } from '../runtime/shape';
 import type { MicrosoftError } from '../http/errors';
-import type { Capability, DefenderApi } from './api';
+import { markUnknownOutcome, type Capability, type DefenderApi } from './api';
 import { encodeQueryValue, nextLinkPath, odataString } from './odata';
 import { PageGuard } from './pages';
 
@@ -282,7 +282,13 @@ export async function requestMachineAction(api: DefenderApi, machineId: string, 
     onRefusal: (status, error) => (isAlreadyPending(status, error) ? new AlreadyPending(error) : undefined),
   });
   if (answer instanceof AlreadyPending) return { alreadyPending: answer.error };
-  return { action: toMachineAction(answer, at(api, label)) };
+  try {
+    return { action: toMachineAction(answer, at(api, label)) };
+  } catch (err) {
+    // a 2xx answer: Microsoft created the action, whatever the body says; the outcome is unknown, not "not sent"
+    if (!(err instanceof ActionError)) throw err;
+    throw markUnknownOutcome(new ActionError(err.code, `${err.message} Microsoft accepted the request, so the ${type} action may have been created on device ${id}; it is looked up before anything else is sent.`, { cause: err }));
+  }
 }
 
 /** The investigation package's download link of a succeeded collection (GetPackageUri), or API_ERROR. */

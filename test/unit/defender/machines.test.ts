@@ -282,6 +282,50 @@ describe('the device actions\' run (lib/defender/containment.ts)', () => {
     expect(linked.sent.map((r) => new URL(r.url).search)).to.have.length(2);
   });
 
+  it('after a lost answer adopts only an action created since the POST (30 s of skew) and not read before it: a reused comment\'s earlier action is not taken', async () => {
+    let posts = 0;
+    const history: MachineAction[] = [
+      // an earlier isolate with the same comment, failed 10 s ago (read before the POST), and a scan 2 minutes ago
+      action(guid(1), ID(1), 'Isolate', 'Failed', { requestorComment: 'fixed', creationDateTimeUtc: at(1 / 6), scope: 'Full' }),
+      action(guid(2), ID(2), 'RunAntiVirusScan', 'Pending', { requestorComment: 'fixed', creationDateTimeUtc: at(2) }),
+    ];
+    const { config, transport } = setup([
+      (_r, url) => { const m = /^\/api\/machines\/([0-9a-f]{40})$/.exec(url.pathname); return m ? json(200, { id: m[1], computerDnsName: `ws-${m[1]!.slice(-1)}` }) : undefined; },
+      actionList(() => history),
+      (r, url) => {
+        if (r.method !== 'POST') return undefined;
+        posts++;
+        // device 3: the POST made its action (the service's clock 20 s behind), then the answer was lost
+        if (url.pathname.includes(ID(3))) history.push(action(guid(3), ID(3), 'Isolate', 'Pending', { requestorComment: 'fixed', creationDateTimeUtc: new Date(Date.now() - 20_000).toISOString(), scope: 'Full' }));
+        throw new TransportError('network', 'The connection to api.security.microsoft.com failed (ECONNRESET).', true, 'ECONNRESET');
+      },
+    ]);
+    const iso = await runDeviceAction(context(config, { comment: 'fixed', device_ids: `${ID(1)},${ID(3)}`, wait_for_completion: false }, []), isolate, { transport });
+    const scan = await runDeviceAction(context(config, { comment: 'fixed', device_ids: ID(2), wait_for_completion: false }, []), { type: 'RunAntiVirusScan', what: 'running an antivirus scan', asked: 'scanned' }, { transport });
+    expect(posts).to.equal(3);
+    expect([...iso.json_result.devices, ...scan.json_result.devices].map((d) => [d.device_id, d.outcome, d.machine_action?.id ?? null])).to.deep.equal([
+      [ID(1), 'unknown', null], [ID(3), 'requested', guid(3)], [ID(2), 'unknown', null],
+    ]);
+  });
+
+  it('a 2xx answer of the wrong shape is sent with an unknown outcome; a PERMISSION error on a later device still reports it', async () => {
+    const posted: string[] = [];
+    const { config, transport } = setup([
+      (_r, url) => { const m = /^\/api\/machines\/([0-9a-f]{40})$/.exec(url.pathname); return m ? json(200, { id: m[1], computerDnsName: `ws-${m[1]!.slice(-1)}` }) : undefined; },
+      (_r, url) => (url.pathname === '/api/machineactions' ? json(200, { value: [] }) : undefined),
+      (r, url) => {
+        if (r.method !== 'POST') return undefined;
+        posted.push(url.pathname);
+        return url.pathname.includes(ID(1)) ? json(201, { id: 42, status: 'Pending' }) : json(403, { error: { code: 'Forbidden', message: 'Missing role' } });
+      },
+    ]);
+    const out = await runDeviceAction(context(config, { comment: 'c', device_ids: `${ID(1)},${ID(2)}`, wait_for_completion: false }, []), { type: 'CollectInvestigationPackage', what: 'collecting an investigation package', asked: 'collected' }, { transport });
+    expect(posted).to.have.length(2);
+    expect(out.json_result.devices.map((d) => [d.device_id, d.outcome])).to.deep.equal([[ID(1), 'unknown'], [ID(2), 'failed']]);
+    expect(out.json_result.devices[0]!.message).to.match(/is unknown: .*a machine action whose 'id' is .*may have been created on device .*check with Get Machine Action/);
+    expect(out.json_result.devices[1]!.message).to.match(/Machine\.CollectForensics/);
+  });
+
   it('takes SHA-1 hashes from sha1 and FILEHASH entities, and names a hash of another length before anything is sent', () => {
     const { entities } = resolveEntities([{ Identifier: SHA1_B.toUpperCase(), EntityType: 'FILEHASH' }, { Identifier: 'ws-01', EntityType: 'HOSTNAME' }], 'All entities', ['HOSTNAME', 'FILEHASH']);
     expect(sha1sOf(` ${SHA1_A}, ${SHA1_B}`, entities)).to.deep.equal([SHA1_A, SHA1_B]);
