@@ -19,6 +19,7 @@
 // - The wait (wait_for_completion) ends before the run's deadline less a margin, so that the result is written; what
 //   is still open is reported with its machine action id.
 
+import { isIP } from 'node:net';
 import type { ActionContext, ActionOutcome } from '../runtime/action';
 import type { Entity } from '../runtime/entities';
 import { ActionError, invalidInput } from '../runtime/errors';
@@ -86,12 +87,27 @@ export interface Target {
 /** The time kept free before the deadline for writing the result: a tenth of the run, from 1 s to 10 s. */
 export const marginMs = (totalMs: number): number => Math.min(10_000, Math.max(1_000, Math.round(totalMs * 0.1)));
 
-/** The targets of a run, checked before anything is sent: INVALID_INPUT when there are none. */
+/** Why a HOSTNAME or ADDRESS target cannot name a device (before anything is sent), or undefined when it can. */
+export function malformed(t: Target): string | undefined {
+  if (t.source === 'HOSTNAME' && !HOST_NAME.test(t.given)) return `HOSTNAME entity ${JSON.stringify(t.given)} is not a host name (letters, digits, - and _ in dot-separated labels).`;
+  if (t.source === 'ADDRESS' && isIP(t.given.trim()) === 0) return `ADDRESS entity ${JSON.stringify(t.given)} is not an IPv4 or IPv6 address.`;
+  return undefined;
+}
+
+/**
+ * The targets of a run, checked before anything is sent: INVALID_INPUT when there are none, or when none is usable
+ * (every HOSTNAME / ADDRESS entity malformed and no device_ids), naming the entities. A malformed entity beside usable
+ * targets stays in the run, as its own `not_sent` row (its entity outcome `failed`).
+ */
 export function targetsOf(deviceIds: string | undefined, entities: readonly Entity[], param = 'device_ids'): Target[] {
   const ids = [...new Set(splitList(deviceIds).map((id) => checkMachineId(id, param)))];
   const targets: Target[] = ids.map((id) => ({ source: 'device_ids', given: id }));
   for (const e of entities) if (e.type === 'HOSTNAME' || e.type === 'ADDRESS') targets.push({ source: e.type, given: e.identifier, entity: e });
   if (targets.length === 0) throw invalidInput(`No device given: give '${param}' (machine ids, comma-separated) or HOSTNAME / ADDRESS entities in scope.`);
+  const why = targets.map(malformed);
+  if (why.every((w) => w !== undefined)) {
+    throw invalidInput(`No usable device: ${why.join(' ')} Give '${param}' (machine ids, comma-separated) or HOSTNAME entities with a host name or DNS name and ADDRESS entities with an IP address.`);
+  }
   return targets;
 }
 
@@ -134,7 +150,8 @@ async function resolve(api: DefenderApi, t: Target, now: Date): Promise<{ machin
       const machine = await getMachine(api, t.given);
       return machine ? { machine } : row('not_found', `No device has the id ${t.given}.`);
     }
-    if (t.source === 'HOSTNAME' && !HOST_NAME.test(t.given)) return row('not_sent', `${JSON.stringify(t.given)} is not a host name.`);
+    const bad = malformed(t);
+    if (bad) return row('not_sent', bad);
     const found = t.source === 'HOSTNAME' ? await findMachinesByName(api, t.given) : await findMachinesByIp(api, t.given, now);
     if (found.length === 1) return { machine: found[0]! };
     if (found.length === 0) return row('not_found', t.source === 'HOSTNAME' ? `No device is named ${t.given}.` : `No device was seen with the address ${t.given} in the last 15 minutes.`);

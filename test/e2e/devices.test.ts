@@ -205,7 +205,7 @@ describe('The device actions against the emulator (Defender for Endpoint API)', 
     expect((completed(scan)['devices'] as Json[]).map((d) => [d['outcome'], d['machine_action']['scope']])).to.deep.equal([['succeeded', 'Quick']]);
   });
 
-  it('refuses bad input with exit 2 and sends nothing: no comment, a SHA-256 for Stop And Quarantine File, a bad isolation type, a bad device id, no device', async () => {
+  it('refuses bad input with exit 2 and sends nothing: no comment, a SHA-256 for Stop And Quarantine File, a bad isolation type, a bad device id, no device, only malformed entities', async () => {
     const m = add('mde-input');
     const since = emulator.lastSeq();
     const id = String(m['id']);
@@ -217,6 +217,8 @@ describe('The device actions against the emulator (Defender for Endpoint API)', 
     failed(await run('stop-and-quarantine-file', { comment: 'c', device_ids: id }), 'INVALID_INPUT', 2, /No file to stop and quarantine/);
     failed(await run('release-device-from-isolation', { comment: 'c', device_ids: 'ws-01' }), 'INVALID_INPUT', 2, /'device_ids' must hold Defender for Endpoint machine ids/);
     failed(await run('restrict-app-execution', { comment: 'c' }), 'INVALID_INPUT', 2, /No device given/);
+    // only malformed entities: no target is usable
+    failed(await run('isolate-device', { comment: 'c', target_entities: [host('not a host!'), { Identifier: '10.0.0.999', EntityType: 'ADDRESS' }] }), 'INVALID_INPUT', 2, /^No usable device: HOSTNAME entity "not a host!" is not a host name .* ADDRESS entity "10\.0\.0\.999" is not an IPv4 or IPv6 address\. Give 'device_ids'/);
     expect(mde(since)).to.deep.equal([]);
   });
 

@@ -326,6 +326,12 @@ describe('the device actions\' run (lib/defender/containment.ts)', () => {
     expect(out.json_result.devices[1]!.message).to.match(/Machine\.CollectForensics/);
   });
 
+  it('refuses a run whose only targets are malformed entities before anything is sent; beside a usable one they stay in the run (a not_sent row each)', () => {
+    const { entities } = resolveEntities([{ Identifier: 'not a host!', EntityType: 'HOSTNAME' }, { Identifier: '10.0.0.999', EntityType: 'ADDRESS' }], 'All entities', ['HOSTNAME', 'ADDRESS']);
+    expect(syncActionErrorOf('INVALID_INPUT', () => targetsOf(undefined, entities))).to.match(/^No usable device: HOSTNAME entity "not a host!" is not a host name \(.*\)\. ADDRESS entity "10\.0\.0\.999" is not an IPv4 or IPv6 address\. Give 'device_ids'/);
+    expect(targetsOf(ID(1), entities).map((t) => t.given)).to.deep.equal([ID(1), 'not a host!', '10.0.0.999']);
+  });
+
   it('takes SHA-1 hashes from sha1 and FILEHASH entities, and names a hash of another length before anything is sent', () => {
     const { entities } = resolveEntities([{ Identifier: SHA1_B.toUpperCase(), EntityType: 'FILEHASH' }, { Identifier: 'ws-01', EntityType: 'HOSTNAME' }], 'All entities', ['HOSTNAME', 'FILEHASH']);
     expect(sha1sOf(` ${SHA1_A}, ${SHA1_B}`, entities)).to.deep.equal([SHA1_A, SHA1_B]);
