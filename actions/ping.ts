@@ -74,7 +74,7 @@ export default defineAction({
       const endpoint = defenderApiFor(ctx, 'machines');
       await step({ name: 'endpoint_token' }, async () => {
         await endpoint.tokens.getToken();
-        return `token for ${endpoint.tokens.scope} from ${config.loginUrl}`;
+        return `token for ${endpoint.tokens.scope} ${signIn}`;
       });
       await step({ name: 'endpoint_read', permission: PERMISSIONS.readMachines[flavor] }, async () => {
         const call: ApiCall = { method: 'GET', path: '/api/machines?$top=1', label: 'reading one device', capability: 'readMachines' };

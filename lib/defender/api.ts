@@ -56,6 +56,15 @@ const UNKNOWN = new WeakSet<object>();
  */
 export const isUnknownOutcome = (err: unknown): boolean => typeof err === 'object' && err !== null && UNKNOWN.has(err);
 
+/**
+ * Marks `err` as an unknown outcome (isUnknownOutcome) for a caller that knows the write may have been applied though
+ * call() returned: a 2xx answer to a POST whose body is not the shape asked for (Microsoft did what was asked).
+ */
+export function markUnknownOutcome(err: ActionError): ActionError {
+  UNKNOWN.add(err);
+  return err;
+}
+
 const isIdempotentCall = (call: ApiCall): boolean => call.idempotent ?? call.method !== 'POST';
 
 export interface DefenderApi {

@@ -12,12 +12,14 @@
 //   sent; one whose latest is that action still Pending or InProgress is followed instead of asked again (a second
 //   isolate request is what Microsoft's docs issue #5903 saw stay Pending and isolate the device after its release).
 // - Each POST is sent once. Microsoft's "already in progress" refusal is not a failure: the pending action of that
-//   type is found and followed. An unknown outcome (a reset, a 504) is never retried: the device's actions are read
-//   and one of that type with this run's comment, created since just before the POST, is followed; without one the
-//   row says the outcome is unknown.
+//   type is found and followed. An unknown outcome (a reset, a 504, a 2xx answer of the wrong shape) is never retried:
+//   the device's actions are read and one of that type with this run's comment, created no earlier than the POST's
+//   start less CLOCK_SKEW_MS and not among the actions read before the POST, is followed; without one the row says the
+//   outcome is unknown (and counts as sent).
 // - The wait (wait_for_completion) ends before the run's deadline less a margin, so that the result is written; what
 //   is still open is reported with its machine action id.
 
+import { isIP } from 'node:net';
 import type { ActionContext, ActionOutcome } from '../runtime/action';
 import type { Entity } from '../runtime/entities';
 import { ActionError, invalidInput } from '../runtime/errors';
@@ -85,12 +87,27 @@ export interface Target {
 /** The time kept free before the deadline for writing the result: a tenth of the run, from 1 s to 10 s. */
 export const marginMs = (totalMs: number): number => Math.min(10_000, Math.max(1_000, Math.round(totalMs * 0.1)));
 
-/** The targets of a run, checked before anything is sent: INVALID_INPUT when there are none. */
+/** Why a HOSTNAME or ADDRESS target cannot name a device (before anything is sent), or undefined when it can. */
+export function malformed(t: Target): string | undefined {
+  if (t.source === 'HOSTNAME' && !HOST_NAME.test(t.given)) return `HOSTNAME entity ${JSON.stringify(t.given)} is not a host name (letters, digits, - and _ in dot-separated labels).`;
+  if (t.source === 'ADDRESS' && isIP(t.given.trim()) === 0) return `ADDRESS entity ${JSON.stringify(t.given)} is not an IPv4 or IPv6 address.`;
+  return undefined;
+}
+
+/**
+ * The targets of a run, checked before anything is sent: INVALID_INPUT when there are none, or when none is usable
+ * (every HOSTNAME / ADDRESS entity malformed and no device_ids), naming the entities. A malformed entity beside usable
+ * targets stays in the run, as its own `not_sent` row (its entity outcome `failed`).
+ */
 export function targetsOf(deviceIds: string | undefined, entities: readonly Entity[], param = 'device_ids'): Target[] {
   const ids = [...new Set(splitList(deviceIds).map((id) => checkMachineId(id, param)))];
   const targets: Target[] = ids.map((id) => ({ source: 'device_ids', given: id }));
   for (const e of entities) if (e.type === 'HOSTNAME' || e.type === 'ADDRESS') targets.push({ source: e.type, given: e.identifier, entity: e });
   if (targets.length === 0) throw invalidInput(`No device given: give '${param}' (machine ids, comma-separated) or HOSTNAME / ADDRESS entities in scope.`);
+  const why = targets.map(malformed);
+  if (why.every((w) => w !== undefined)) {
+    throw invalidInput(`No usable device: ${why.join(' ')} Give '${param}' (machine ids, comma-separated) or HOSTNAME entities with a host name or DNS name and ADDRESS entities with an IP address.`);
+  }
   return targets;
 }
 
@@ -133,7 +150,8 @@ async function resolve(api: DefenderApi, t: Target, now: Date): Promise<{ machin
       const machine = await getMachine(api, t.given);
       return machine ? { machine } : row('not_found', `No device has the id ${t.given}.`);
     }
-    if (t.source === 'HOSTNAME' && !HOST_NAME.test(t.given)) return row('not_sent', `${JSON.stringify(t.given)} is not a host name.`);
+    const bad = malformed(t);
+    if (bad) return row('not_sent', bad);
     const found = t.source === 'HOSTNAME' ? await findMachinesByName(api, t.given) : await findMachinesByIp(api, t.given, now);
     if (found.length === 1) return { machine: found[0]! };
     if (found.length === 0) return row('not_found', t.source === 'HOSTNAME' ? `No device is named ${t.given}.` : `No device was seen with the address ${t.given} in the last 15 minutes.`);
@@ -193,14 +211,27 @@ interface Step {
 const nameOf = (m: Machine): string => m.computerDnsName ?? m.id;
 
 /**
+ * How much earlier than the POST's start (this host's clock) an action's creationDateTimeUtc (the service's clock) may
+ * be and still be the one this POST made, when the answer was lost: 30 s of clock skew. An action of the same type and
+ * comment created before that, or already read before the POST (the already-as-asked check), is an earlier one (a
+ * playbook that reuses its comment), never adopted. Scans, collections and Stop And Quarantine read nothing before the
+ * POST, so for them the 30 s are the only bound: an earlier action of the same comment still open in them is what
+ * Microsoft would have refused this POST for ("already in progress").
+ */
+export const CLOCK_SKEW_MS = 30_000;
+
+/**
  * One device (and SHA-1): already as asked (nothing sent), already requested (followed), or one POST; Microsoft's
  * "already in progress" and an unknown outcome are looked up in the device's machine actions, never sent again.
  */
 async function requestOn(api: DefenderApi, spec: DeviceActionSpec, machine: Machine, sha1: string | undefined, comment: string): Promise<Step> {
   const name = nameOf(machine);
   const follow = (message: string, action: MachineAction, sent: boolean): Step => ({ outcome: 'requested', message, action, follow: true, sent });
+  const known = new Set<string>();
   if (spec.opposite) {
-    const latest = (await machineActionsOf(api, machine.id, [spec.type, spec.opposite]))[0];
+    const listed = await machineActionsOf(api, machine.id, [spec.type, spec.opposite]);
+    for (const a of listed) known.add(a.id);
+    const latest = listed[0];
     const scopeFits = !spec.scope || typeof latest?.['scope'] !== 'string' || (latest['scope'] as string).toLowerCase() === spec.scope.toLowerCase();
     if (latest && latest.type === spec.type && scopeFits && latest.status === 'Succeeded') {
       return { outcome: 'already', message: `${name} is already ${spec.asked}: its latest ${spec.type} action (${latest.id}, ${latest.creationDateTimeUtc ?? 'no date'}) succeeded and none undid it; nothing was sent.`, action: latest, follow: false, sent: false };
@@ -220,10 +251,11 @@ async function requestOn(api: DefenderApi, spec: DeviceActionSpec, machine: Mach
     return follow(`${spec.type} was already in progress on ${name} (Microsoft: ${said}); the pending action ${pending.id} is followed.`, pending, false);
   } catch (err) {
     if (!isUnknownOutcome(err)) throw err;
-    // never sent again: look for the action this POST may have made (this run's comment, since just before the POST)
-    const since = postedAt - 5 * 60_000;
+    // never sent again: look for the action this POST may have made (this run's comment, created since the POST's start
+    // less the clock skew, not one read before the POST)
+    const since = postedAt - CLOCK_SKEW_MS;
     const listed = await machineActionsOf(api, machine.id, [spec.type]).catch(() => [] as MachineAction[]);
-    const action = listed.find((a) => a.requestorComment === comment && Date.parse(a.creationDateTimeUtc ?? '') >= since && sameSha1(a, sha1));
+    const action = listed.find((a) => !known.has(a.id) && a.requestorComment === comment && Date.parse(a.creationDateTimeUtc ?? '') >= since && sameSha1(a, sha1));
     if (!action) {
       return { outcome: 'unknown', message: `The outcome of ${spec.what} ${name} is unknown: ${messageOf(err)} No ${spec.type} action with this comment is listed for it yet; check with Get Machine Action (device ${machine.id}) before asking again.`, action: null, follow: false, sent: true };
     }

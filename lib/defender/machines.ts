@@ -25,8 +25,9 @@ import { isIP } from 'node:net';
 import { ActionError, invalidInput } from '../runtime/errors';
 import { expectObject, kindOf, listPage, shapeError, type Answered, type JsonObject } from '../runtime/shape';
 import type { MicrosoftError } from '../http/errors';
-import type { Capability, DefenderApi } from './api';
-import { encodeQueryValue, odataString } from './odata';
+import { markUnknownOutcome, type Capability, type DefenderApi } from './api';
+import { encodeQueryValue, nextLinkPath, odataString } from './odata';
+import { PageGuard } from './pages';
 
 /** A machine id: 40 hex digits (machine.md: "id String Machine identity"; every sample is a SHA-1-like hex string). */
 export const MACHINE_ID = /^[0-9a-f]{40}$/i;
@@ -115,15 +116,53 @@ export async function getMachine(api: DefenderApi, id: string): Promise<Machine 
   return answer === undefined ? undefined : toMachine(answer, at(api, label));
 }
 
-const PAGE_TOP = 1000;
+/** The page size asked for ($top; Microsoft allows up to 10,000: get-machines.md, get-machineactions-collection.md). */
+export const PAGE_TOP = 1000;
+/** The most pages one list read takes (20,000 items): more is API_ERROR, never a partial answer. */
+export const MAX_LIST_PAGES = 20;
 
-/** The machines of a list call's one page (of up to PAGE_TOP: a name or an address names a few devices, not a thousand). */
-async function machinesOf(api: DefenderApi, path: string, label: string): Promise<Machine[]> {
-  const page = listPage(await api.call({ method: 'GET', path, label, capability: 'readMachines' }), at(api, label));
-  return page.value.map((m) => toMachine(m, at(api, label)));
+/**
+ * Every item of a list call, bounded. Microsoft's Defender for Endpoint lists take `$top` and `$skip` and, with `$top`,
+ * write no @odata.nextLink (reference §2.4: MicrosoftDocs/microsoft-365-docs #8489; get-machineactions-collection.md
+ * and get-machines.md document `$top` and `$skip`): so the next page is asked with `$skip` until a page is shorter than
+ * `$top`. A nextLink that does come is followed instead. Both go through one PageGuard (pages.ts): more than
+ * MAX_LIST_PAGES pages, a page asked twice, or an empty page that names a next one is API_ERROR. Items seen twice (the
+ * list moved under `$skip`) are kept once, by id.
+ */
+async function listAll(api: DefenderApi, base: '/api/machines' | '/api/machineactions', filter: string, label: string): Promise<unknown[]> {
+  const where = at(api, label);
+  const guard = new PageGuard(where, MAX_LIST_PAGES);
+  const query = (skip: number) => `${base}?$filter=${encodeQueryValue(filter)}&$top=${PAGE_TOP}${skip ? `&$skip=${skip}` : ''}`;
+  const items: unknown[] = [];
+  const ids = new Set<string>();
+  let skip = 0;
+  let path: string | undefined = query(0);
+  while (path !== undefined) {
+    guard.count();
+    guard.unseen(path, 'a next page already read');
+    const page = listPage(await api.call({ method: 'GET', path, label, capability: 'readMachines' }), where);
+    guard.page(page.value.length, page.nextLink !== undefined);
+    for (const item of page.value) {
+      const id = item && typeof item === 'object' && !Array.isArray(item) ? (item as JsonObject)['id'] : undefined;
+      if (typeof id === 'string') {
+        if (ids.has(id)) continue;
+        ids.add(id);
+      }
+      items.push(item);
+    }
+    skip += page.value.length;
+    if (page.nextLink !== undefined) path = nextLinkPath(page.nextLink, api.apiUrl);
+    else path = page.value.length < PAGE_TOP ? undefined : query(skip);
+  }
+  return items;
 }
 
-const firstLabel = (name: string): string => name.split('.')[0]!.toLowerCase();
+/** The machines of a list call with this filter: every page (listAll). */
+async function machinesOf(api: DefenderApi, filter: string, label: string): Promise<Machine[]> {
+  return (await listAll(api, '/api/machines', filter, label)).map((m) => toMachine(m, at(api, label)));
+}
+
+const firstLabel = (name: string): string => name.split('.')[0]!;
 
 /** A host name as an entity gives it: a DNS name or a short name (letters, digits, - and _ in dot-separated labels). */
 export const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*\.?$/i;
@@ -131,19 +170,25 @@ export const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-
 /**
  * The machines a HOSTNAME names, compared without regard to case: a short name (no dot) matches the first label of
  * computerDnsName (ws-01 is ws-01.contoso.com), a DNS name matches computerDnsName whole (or a machine whose
- * computerDnsName is only that name's first label). One call: `startswith(computerDnsName, '<first label>')` (the
- * OData samples' form, the label lower-cased as Defender writes DNS names), then the exact match here.
+ * computerDnsName is only that name's first label). The call is `startswith(computerDnsName, '<first label>')` (the
+ * OData samples' form) with the label as given: Microsoft does not document whether startswith ignores case. When
+ * nothing matches and the label's lower-case form differs, it is asked once more lower-cased (Defender writes DNS
+ * names in lower case in its samples). The exact match on the answer ignores case.
  */
 export async function findMachinesByName(api: DefenderApi, hostname: string): Promise<Machine[]> {
-  const name = hostname.trim().replace(/\.$/, '').toLowerCase();
-  const short = firstLabel(name);
-  const filter = `startswith(computerDnsName,${odataString(short, 'HOSTNAME')})`;
-  const found = await machinesOf(api, `/api/machines?$filter=${encodeQueryValue(filter)}&$top=${PAGE_TOP}`, `looking up device ${hostname}`);
-  return found.filter((m) => {
+  const name = hostname.trim().replace(/\.$/, '');
+  const wanted = name.toLowerCase();
+  const short = firstLabel(wanted);
+  const matching = (m: Machine): boolean => {
     const dns = (m.computerDnsName ?? '').toLowerCase();
-    if (!name.includes('.')) return firstLabel(dns) === name;
-    return dns === name || dns === short;
-  });
+    if (!wanted.includes('.')) return firstLabel(dns) === wanted;
+    return dns === wanted || dns === short;
+  };
+  const ask = async (label: string) => (await machinesOf(api, `startswith(computerDnsName,${odataString(label, 'HOSTNAME')})`, `looking up device ${hostname}`)).filter(matching);
+  const given = firstLabel(name);
+  const found = await ask(given);
+  if (found.length > 0 || given.toLowerCase() === given) return found;
+  return ask(given.toLowerCase());
 }
 
 /**
@@ -154,7 +199,9 @@ export async function findMachinesByIp(api: DefenderApi, ip: string, now: Date):
   const address = ip.trim();
   if (isIP(address) === 0) throw invalidInput(`ADDRESS entity ${JSON.stringify(ip)} is not an IPv4 or IPv6 address.`);
   const timestamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return machinesOf(api, `/api/machines/findbyip(ip='${encodeURIComponent(address)}',timestamp=${timestamp})`, `looking up the devices seen with ${address}`);
+  const label = `looking up the devices seen with ${address}`;
+  const page = listPage(await api.call({ method: 'GET', path: `/api/machines/findbyip(ip='${encodeURIComponent(address)}',timestamp=${timestamp})`, label, capability: 'readMachines' }), at(api, label));
+  return page.value.map((m) => toMachine(m, at(api, label)));
 }
 
 /** One machine action by id; undefined when Microsoft has none (404). */
@@ -171,15 +218,16 @@ const newestFirst = (a: MachineAction, b: MachineAction): number => Date.parse(b
 
 /**
  * The machine actions of a device, newest first (by creationDateTimeUtc: the list's order is not documented), of the
- * given types when `types` is given. One page of up to 1,000 (the newest are what is read).
+ * given types when `types` is given: the types go into the `$filter` (`machineId eq '…' and (type eq 'Isolate' or type
+ * eq 'Unisolate')`, get-machineactions-collection.md: $filter on machineId and type), and every page is read (listAll),
+ * so the newest of those types is never on a page left unread.
  */
 export async function machineActionsOf(api: DefenderApi, machineId: string, types?: readonly MachineActionType[]): Promise<MachineAction[]> {
   const id = checkMachineId(machineId, 'device_id');
   const label = `reading the machine actions of device ${id}`;
-  const filter = `machineId eq ${odataString(id)}`;
-  const page = listPage(await api.call({ method: 'GET', path: `/api/machineactions?$filter=${encodeQueryValue(filter)}&$top=${PAGE_TOP}`, label, capability: 'readMachines' }), at(api, label));
-  const actions = page.value.map((a) => toMachineAction(a, at(api, label))).filter((a) => !types || (types as readonly string[]).includes(a.type));
-  return actions.sort(newestFirst);
+  const typed = types && types.length ? ` and (${types.map((t) => `type eq ${odataString(t)}`).join(' or ')})` : '';
+  const actions = (await listAll(api, '/api/machineactions', `machineId eq ${odataString(id)}${typed}`, label)).map((a) => toMachineAction(a, at(api, label)));
+  return actions.filter((a) => !types || (types as readonly string[]).includes(a.type)).sort(newestFirst);
 }
 
 /** The path segment of each action's POST (case as Microsoft's pages write it). */
@@ -234,7 +282,13 @@ export async function requestMachineAction(api: DefenderApi, machineId: string, 
     onRefusal: (status, error) => (isAlreadyPending(status, error) ? new AlreadyPending(error) : undefined),
   });
   if (answer instanceof AlreadyPending) return { alreadyPending: answer.error };
-  return { action: toMachineAction(answer, at(api, label)) };
+  try {
+    return { action: toMachineAction(answer, at(api, label)) };
+  } catch (err) {
+    // a 2xx answer: Microsoft created the action, whatever the body says; the outcome is unknown, not "not sent"
+    if (!(err instanceof ActionError)) throw err;
+    throw markUnknownOutcome(new ActionError(err.code, `${err.message} Microsoft accepted the request, so the ${type} action may have been created on device ${id}; it is looked up before anything else is sent.`, { cause: err }));
+  }
 }
 
 /** The investigation package's download link of a succeeded collection (GetPackageUri), or API_ERROR. */

@@ -271,6 +271,10 @@ describe('sign-in methods end to end: managed identity and workload identity fed
         const ping = await run(PING, env, { check_hunting: true, check_endpoint_api: true });
         expect(ping.result['status'], `${label}, ${flavor}: ${ping.stdout}`).to.equal('completed');
         expect(ping.result['json_result'].confirmed_permissions, label).to.include('Machine.Read.All');
+        // each token check says how the run signed in; a managed identity asks no Entra ID
+        const details = Object.fromEntries((ping.result['json_result'].checks as Array<{ name: string; detail: string }>).map((c) => [c.name, c.detail]));
+        expect(details['endpoint_token'], label).to.equal(String(details['token']).replace(/^token for \S+/, 'token for https://api.securitycenter.microsoft.com/.default'));
+        if (label.startsWith('managed')) expect(details['endpoint_token'], label).to.match(/managed identity/).and.not.match(/login|https:\/\/(?!api\.securitycenter)/);
         // the Defender for Endpoint API was read with a token for its own audience, and Microsoft's API with the configured one
         const endpointCalls = em.requests(seq).filter((e) => e.path.startsWith('/api/machines'));
         expect(endpointCalls.map((e) => e.status), label).to.deep.equal([200]);

@@ -182,6 +182,12 @@ describe('emulator: REAL TENANT Defender for Endpoint response actions over HTTP
     expect((await list(`machineId eq '${m.id}'`, '&$top=2')).map((a) => a.id)).to.deep.equal([ids[2], ids[1]]);
     expect((await list(`machineId eq '${m.id}'`, '&$top=2&$skip=2')).map((a) => a.id)).to.deep.equal([ids[0]]);
     expect((await list(`machineId eq '${m.id}' and type eq 'Isolate'`)).map((a) => a.id)).to.deep.equal([ids[2]]);
+    // the typed filter the device actions send (or and parentheses on type), paged with $top and $skip, no nextLink
+    const typed = `machineId eq '${m.id}' and (type eq 'Isolate' or type eq 'RunAntiVirusScan')`;
+    expect((await list(typed, '&$top=1')).map((a) => a.id)).to.deep.equal([ids[2]]);
+    expect((await list(typed, '&$top=1&$skip=1')).map((a) => a.id)).to.deep.equal([ids[0]]);
+    expect(await list(typed, '&$top=1&$skip=2')).to.deep.equal([]);
+    expect((await call(`/api/machineactions?$filter=${encodeURIComponent(typed)}&$top=1`)).json).to.not.have.property('@odata.nextLink');
     expect((await list(`id eq '${ids[1]}'`)).map((a) => a.type)).to.deep.equal(['CollectInvestigationPackage']);
     expect(await list(`machineId eq '${m.id}' and status eq 'Pending'`)).to.have.length(3);
     expect(await list(`requestor eq '${em.app('full').clientId}' and machineId eq '${m.id}'`)).to.have.length(3);

@@ -9,9 +9,9 @@ import { cacheKey } from '../../../lib/auth';
 import { TokenCache } from '../../../lib/auth/cache';
 import { createDefenderApi } from '../../../lib/defender/api';
 import { marginMs, runDeviceAction, sha1sOf, targetsOf, type DeviceActionParams } from '../../../lib/defender/containment';
-import { isolationState } from '../../../lib/defender/device-reads';
+import { isolationState, readDevices } from '../../../lib/defender/device-reads';
 import { followActions } from '../../../lib/defender/follow';
-import { findMachinesByIp, findMachinesByName, getMachine, type MachineAction } from '../../../lib/defender/machines';
+import { findMachinesByIp, findMachinesByName, getMachine, machineActionsOf, type MachineAction } from '../../../lib/defender/machines';
 import { TransportError, type HttpRequest, type HttpResponse, type Transport } from '../../../lib/http';
 import type { ActionContext } from '../../../lib/runtime/action';
 import { loadConfig } from '../../../lib/runtime/config';
@@ -56,20 +56,34 @@ function setup(routes: Route[]) {
 const filterOf = (url: URL) => url.searchParams.get('$filter') ?? '';
 
 describe('devices (lib/defender/machines.ts)', () => {
-  it('finds a short host name by the first label of computerDnsName, in any case, with one quoted startswith', async () => {
+  it('finds a short host name by the first label of computerDnsName, in any case, with one quoted startswith of the label as given', async () => {
     const { api, sent } = setup([
       (_r, url) => (url.pathname === '/api/machines' ? json(200, { value: [machine(1, 'ws-01.contoso.com'), machine(2, 'ws-010.contoso.com'), machine(3, 'WS-01')] }) : undefined),
     ]);
     const found = await findMachinesByName(api, 'WS-01');
     expect(found.map((m) => m.id)).to.deep.equal([ID(1), ID(3)]);
-    expect(filterOf(new URL(sent[0]!.url))).to.equal("startswith(computerDnsName,'ws-01')");
-    expect(sent[0]!.url).to.match(/^https:\/\/api\.security\.microsoft\.com\/api\/machines\?\$filter=startswith%28computerDnsName%2C%27ws-01%27%29&\$top=1000$/);
+    expect(filterOf(new URL(sent[0]!.url))).to.equal("startswith(computerDnsName,'WS-01')");
+    expect(sent[0]!.url).to.match(/^https:\/\/api\.security\.microsoft\.com\/api\/machines\?\$filter=startswith%28computerDnsName%2C%27WS-01%27%29&\$top=1000$/);
+    expect(sent).to.have.length(1);
     // a DNS name matches computerDnsName whole (or a machine known by that first label only)
     expect((await findMachinesByName(api, 'ws-01.Contoso.com.')).map((m) => m.id)).to.deep.equal([ID(1), ID(3)]);
     expect((await findMachinesByName(api, 'ws-01.fabrikam.com')).map((m) => m.id)).to.deep.equal([ID(3)]);
     // a quote in a value is doubled by the one OData literal function
     await findMachinesByName(api, "o'brien-pc");
     expect(filterOf(new URL(sent.at(-1)!.url))).to.equal("startswith(computerDnsName,'o''brien-pc')");
+  });
+
+  it('asks once more lower-cased only when the name as given matches nothing (startswith\'s case is not documented)', async () => {
+    // a service whose startswith is case-sensitive
+    const { api, sent } = setup([
+      (_r, url) => (url.pathname === '/api/machines' ? json(200, { value: [machine(1, 'ws-01.contoso.com'), machine(2, 'Lab-PC.contoso.com')].filter((m) => m.computerDnsName.startsWith(/'(.*)'/.exec(filterOf(url))![1]!)) }) : undefined),
+    ]);
+    expect((await findMachinesByName(api, 'WS-01.Contoso.com')).map((m) => m.id)).to.deep.equal([ID(1)]);
+    expect(sent.map((r) => filterOf(new URL(r.url)))).to.deep.equal(["startswith(computerDnsName,'WS-01')", "startswith(computerDnsName,'ws-01')"]);
+    // found as given: not asked again; lower case given: not asked twice
+    expect((await findMachinesByName(api, 'Lab-PC')).map((m) => m.id)).to.deep.equal([ID(2)]);
+    expect(await findMachinesByName(api, 'ghost')).to.deep.equal([]);
+    expect(sent.slice(2).map((r) => filterOf(new URL(r.url)))).to.deep.equal(["startswith(computerDnsName,'Lab-PC')", "startswith(computerDnsName,'ghost')"]);
   });
 
   it('finds devices by IP with findbyip at the given time, and refuses what is not an address before sending', async () => {
@@ -202,6 +216,120 @@ describe('the device actions\' run (lib/defender/containment.ts)', () => {
     await runDeviceAction(context(denied.config, { comment: 'c', device_ids: ID(1) }, []), { type: 'RunAntiVirusScan', what: 'running an antivirus scan', asked: 'scanned', body: { ScanType: 'Full' } }, { transport: denied.transport }).catch((e: { code?: string; message?: string }) => (error = e));
     expect(error.code).to.equal('PERMISSION');
     expect(error.message).to.match(/Machine\.Scan .*the Defender for Endpoint API/);
+  });
+
+  /** A machine-actions list as the documentation describes it: $filter on machineId and type, $top, $skip, no nextLink. */
+  const actionList = (all: () => MachineAction[], reads: string[] = []): Route => (_r, url) => {
+    if (url.pathname !== '/api/machineactions') return undefined;
+    const f = filterOf(url);
+    reads.push(`${f} top=${url.searchParams.get('$top')} skip=${url.searchParams.get('$skip')}`);
+    const machineId = /machineId eq '([^']*)'/.exec(f)?.[1];
+    const types = [...f.matchAll(/type eq '([^']*)'/g)].map((m) => m[1]!);
+    const matched = all().filter((a) => a.machineId === machineId && (types.length === 0 || types.includes(a.type)));
+    const skip = Number(url.searchParams.get('$skip') ?? 0);
+    return json(200, { value: matched.slice(skip, skip + Number(url.searchParams.get('$top') ?? 10_000)) });
+  };
+  const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
+
+  it('reads the device\'s Isolate and Unisolate actions by a typed $filter on every page: a newer Unisolate on page 2 is not "already isolated"', async () => {
+    // oldest first (the list's order is not documented): 1,501 Isolate/Unisolate, the newest an Unisolate; 600 scans
+    const history: MachineAction[] = [];
+    for (let i = 0; i <= 1500; i++) history.push(action(guid(i), ID(1), i % 2 ? 'Isolate' : 'Unisolate', 'Succeeded', { scope: 'Full', creationDateTimeUtc: at(3000 - i) }));
+    for (let i = 0; i < 600; i++) history.unshift(action(guid(5000 + i), ID(1), 'RunAntiVirusScan', 'Succeeded', { creationDateTimeUtc: at(1) }));
+    // page 1 (as one untyped page of 1,000 would have it) ends with an Isolate
+    expect(history.slice(0, 1000).filter((a) => a.type !== 'RunAntiVirusScan').at(-1)!.type).to.equal('Isolate');
+    const reads: string[] = [];
+    let posts = 0;
+    const { config, transport } = setup([
+      (_r, url) => (url.pathname === `/api/machines/${ID(1)}` ? json(200, machine(1, 'ws-01')) : undefined),
+      actionList(() => history, reads),
+      (r) => (r.method === 'POST' ? (posts++, json(201, action(guid(9999), ID(1), 'Isolate', 'Pending', { creationDateTimeUtc: new Date().toISOString() }))) : undefined),
+    ]);
+    const out = await runDeviceAction(context(config, { comment: 'c', device_ids: ID(1), wait_for_completion: false }, []), isolate, { transport });
+    expect(posts).to.equal(1);
+    expect(out.json_result.devices.map((d) => d.outcome)).to.deep.equal(['requested']);
+    expect(reads).to.deep.equal([
+      `machineId eq '${ID(1)}' and (type eq 'Isolate' or type eq 'Unisolate') top=1000 skip=null`,
+      `machineId eq '${ID(1)}' and (type eq 'Isolate' or type eq 'Unisolate') top=1000 skip=1000`,
+    ]);
+    // Get Device reads the same way: the newest is the Unisolate on page 2
+    const devices = await readDevices(context(config, { comment: 'c' }, []), ID(1), transport);
+    expect(devices.map((d) => d.isolation_state)).to.deep.equal(['not isolated']);
+  });
+
+  it('bounds the pages: a list that never ends is API_ERROR and nothing is sent; a nextLink that does come is followed', async () => {
+    let posts = 0;
+    const endless = setup([
+      (_r, url) => (url.pathname === `/api/machines/${ID(1)}` ? json(200, machine(1, 'ws-01')) : undefined),
+      (_r, url) => (url.pathname === '/api/machineactions' ? json(200, { value: Array.from({ length: 1000 }, (_x, i) => action(`${url.searchParams.get('$skip') ?? 0}-${i}`, ID(1), 'Unisolate', 'Succeeded')) }) : undefined),
+      (r) => (r.method === 'POST' ? (posts++, json(201, {})) : undefined),
+    ]);
+    const out = await runDeviceAction(context(endless.config, { comment: 'c', device_ids: ID(1) }, []), isolate, { transport: endless.transport });
+    // API_ERROR is that device's failure (never "already" from a partial list), and nothing is sent
+    expect(out.json_result.devices.map((d) => d.outcome)).to.deep.equal(['failed']);
+    expect(out.json_result.devices[0]!.message).to.match(/answered reading the machine actions of device .* with more than 20 pages/);
+    let error: { code?: string; message?: string } = {};
+    await machineActionsOf(endless.api, ID(1)).catch((e: { code?: string; message?: string }) => (error = e));
+    expect(error.code).to.equal('API_ERROR');
+    expect(posts).to.equal(0);
+    expect(endless.sent.filter((r) => r.url.includes('/api/machineactions'))).to.have.length(40);
+
+    const linked = setup([
+      (_r, url) => (url.pathname === '/api/machineactions' && !url.searchParams.has('page') ? json(200, { value: [action(guid(1), ID(1), 'Isolate', 'Succeeded')], '@odata.nextLink': `https://api.security.microsoft.com/api/machineactions?page=2` }) : undefined),
+      (_r, url) => (url.pathname === '/api/machineactions' ? json(200, { value: [action(guid(2), ID(1), 'Unisolate', 'Succeeded', { creationDateTimeUtc: '2026-12-01T11:00:00Z' })] }) : undefined),
+    ]);
+    expect((await machineActionsOf(linked.api, ID(1), ['Isolate', 'Unisolate'])).map((a) => a.id)).to.deep.equal([guid(2), guid(1)]);
+    expect(linked.sent.map((r) => new URL(r.url).search)).to.have.length(2);
+  });
+
+  it('after a lost answer adopts only an action created since the POST (30 s of skew) and not read before it: a reused comment\'s earlier action is not taken', async () => {
+    let posts = 0;
+    const history: MachineAction[] = [
+      // an earlier isolate with the same comment, failed 10 s ago (read before the POST), and a scan 2 minutes ago
+      action(guid(1), ID(1), 'Isolate', 'Failed', { requestorComment: 'fixed', creationDateTimeUtc: at(1 / 6), scope: 'Full' }),
+      action(guid(2), ID(2), 'RunAntiVirusScan', 'Pending', { requestorComment: 'fixed', creationDateTimeUtc: at(2) }),
+    ];
+    const { config, transport } = setup([
+      (_r, url) => { const m = /^\/api\/machines\/([0-9a-f]{40})$/.exec(url.pathname); return m ? json(200, { id: m[1], computerDnsName: `ws-${m[1]!.slice(-1)}` }) : undefined; },
+      actionList(() => history),
+      (r, url) => {
+        if (r.method !== 'POST') return undefined;
+        posts++;
+        // device 3: the POST made its action (the service's clock 20 s behind), then the answer was lost
+        if (url.pathname.includes(ID(3))) history.push(action(guid(3), ID(3), 'Isolate', 'Pending', { requestorComment: 'fixed', creationDateTimeUtc: new Date(Date.now() - 20_000).toISOString(), scope: 'Full' }));
+        throw new TransportError('network', 'The connection to api.security.microsoft.com failed (ECONNRESET).', true, 'ECONNRESET');
+      },
+    ]);
+    const iso = await runDeviceAction(context(config, { comment: 'fixed', device_ids: `${ID(1)},${ID(3)}`, wait_for_completion: false }, []), isolate, { transport });
+    const scan = await runDeviceAction(context(config, { comment: 'fixed', device_ids: ID(2), wait_for_completion: false }, []), { type: 'RunAntiVirusScan', what: 'running an antivirus scan', asked: 'scanned' }, { transport });
+    expect(posts).to.equal(3);
+    expect([...iso.json_result.devices, ...scan.json_result.devices].map((d) => [d.device_id, d.outcome, d.machine_action?.id ?? null])).to.deep.equal([
+      [ID(1), 'unknown', null], [ID(3), 'requested', guid(3)], [ID(2), 'unknown', null],
+    ]);
+  });
+
+  it('a 2xx answer of the wrong shape is sent with an unknown outcome; a PERMISSION error on a later device still reports it', async () => {
+    const posted: string[] = [];
+    const { config, transport } = setup([
+      (_r, url) => { const m = /^\/api\/machines\/([0-9a-f]{40})$/.exec(url.pathname); return m ? json(200, { id: m[1], computerDnsName: `ws-${m[1]!.slice(-1)}` }) : undefined; },
+      (_r, url) => (url.pathname === '/api/machineactions' ? json(200, { value: [] }) : undefined),
+      (r, url) => {
+        if (r.method !== 'POST') return undefined;
+        posted.push(url.pathname);
+        return url.pathname.includes(ID(1)) ? json(201, { id: 42, status: 'Pending' }) : json(403, { error: { code: 'Forbidden', message: 'Missing role' } });
+      },
+    ]);
+    const out = await runDeviceAction(context(config, { comment: 'c', device_ids: `${ID(1)},${ID(2)}`, wait_for_completion: false }, []), { type: 'CollectInvestigationPackage', what: 'collecting an investigation package', asked: 'collected' }, { transport });
+    expect(posted).to.have.length(2);
+    expect(out.json_result.devices.map((d) => [d.device_id, d.outcome])).to.deep.equal([[ID(1), 'unknown'], [ID(2), 'failed']]);
+    expect(out.json_result.devices[0]!.message).to.match(/is unknown: .*a machine action whose 'id' is .*may have been created on device .*check with Get Machine Action/);
+    expect(out.json_result.devices[1]!.message).to.match(/Machine\.CollectForensics/);
+  });
+
+  it('refuses a run whose only targets are malformed entities before anything is sent; beside a usable one they stay in the run (a not_sent row each)', () => {
+    const { entities } = resolveEntities([{ Identifier: 'not a host!', EntityType: 'HOSTNAME' }, { Identifier: '10.0.0.999', EntityType: 'ADDRESS' }], 'All entities', ['HOSTNAME', 'ADDRESS']);
+    expect(syncActionErrorOf('INVALID_INPUT', () => targetsOf(undefined, entities))).to.match(/^No usable device: HOSTNAME entity "not a host!" is not a host name \(.*\)\. ADDRESS entity "10\.0\.0\.999" is not an IPv4 or IPv6 address\. Give 'device_ids'/);
+    expect(targetsOf(ID(1), entities).map((t) => t.given)).to.deep.equal([ID(1), 'not a host!', '10.0.0.999']);
   });
 
   it('takes SHA-1 hashes from sha1 and FILEHASH entities, and names a hash of another length before anything is sent', () => {
