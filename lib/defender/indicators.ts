@@ -209,7 +209,7 @@ export const EXPIRATION_FORMS = `a span from now (30d, 12h, 2w, 90 minutes) or $
 
 /**
  * The expiration: a span from now ("30d", "12h", "2 weeks") or an absolute instant (ISO 8601 with a zone, or a date);
- * never in the past. The spans are lib/defender/time.ts's (which counts them back from now; here they count ahead).
+ * never in the past; whole seconds (any fraction dropped). The spans are lib/defender/time.ts's (which counts them back from now; here they count ahead).
  */
 export function parseExpiration(raw: string, now: Date, param = 'expiration'): Date {
   const v = raw.trim();
@@ -221,6 +221,9 @@ export function parseExpiration(raw: string, now: Date, param = 'expiration'): D
     if (err instanceof ActionError) throw invalidInput(`Parameter '${param}' is ${shown(v)}, which is not ${EXPIRATION_FORMS}.`);
     throw err;
   }
+  // whole seconds, as Microsoft's examples write it (post-ti-indicator.md: "expirationTime": "2020-12-12T00:00:00Z"): the
+  // lookup after an unknown outcome compares what Microsoft stored with what was sent
+  at = new Date(Math.floor(at.getTime() / 1000) * 1000);
   if (at.getTime() <= now.getTime()) throw invalidInput(`Parameter '${param}' is ${shown(v)} (${at.toISOString()}), which is not in the future; an indicator's expiration must be after now (${now.toISOString()}).`);
   if (at.getUTCFullYear() > 9999) throw invalidInput(`Parameter '${param}' is ${shown(v)}, beyond the year 9999.`);
   return at;
@@ -256,7 +259,7 @@ export function parseSubmitSettings(p: { action: string; title?: string; descrip
     title,
     description,
     ...(p.severity?.trim() ? { severity: parseSeverity(p.severity) } : {}),
-    ...(p.expiration?.trim() ? { expirationTime: odataDateTime(parseExpiration(p.expiration, now)) as string } : {}),
+    ...(p.expiration?.trim() ? { expirationTime: (odataDateTime(parseExpiration(p.expiration, now)) as string).replace(/\.000Z$/, 'Z') } : {}),
     generateAlert,
     rbacGroupNames: parseGroupNames(p.rbac_group_names),
   };
