@@ -181,3 +181,39 @@ export function createDefenderApi(deps: DefenderApiDeps): DefenderApi {
  */
 export const defenderApiFor = (ctx: ActionContext<unknown>, resource: Resource = 'incidents', deadline = ctx.deadline): DefenderApi =>
   createDefenderApi({ config: ctx.config, log: ctx.log, deadline, signal: ctx.signal, addSecret: ctx.addSecret, resource });
+
+/** The time kept free before the deadline for writing the result: a tenth of the run, from 1 s to 10 s. */
+export const marginMs = (totalMs: number): number => Math.min(10_000, Math.max(1_000, Math.round(totalMs * 0.1)));
+
+export interface StoppingApi {
+  api: DefenderApi;
+  /** epoch ms: the deadline less marginMs */
+  stopAt: number;
+  /** aborted at `stopAt`, or with the run's own signal */
+  signal: AbortSignal;
+}
+
+/**
+ * The API of a run that must write its result after its calls (the device, indicator and account actions): retries
+ * and requests end at `stopAt`, the deadline less marginMs, so that the result says what was done and what was not
+ * started instead of the run failing at its deadline. `transport`: for tests.
+ */
+export function stoppingApiFor(ctx: ActionContext<unknown>, resource: Resource, transport?: Transport): StoppingApi {
+  const stopAt = ctx.deadline - marginMs(ctx.deadline - Date.now());
+  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(0, stopAt - Date.now()))]);
+  const api = createDefenderApi({ config: ctx.config, log: ctx.log, deadline: stopAt, signal, addSecret: ctx.addSecret, resource, ...(transport ? { transport } : {}) });
+  return { api, stopAt, signal };
+}
+
+/**
+ * Whether an error is the run being stopped (its signal aborted: the stop margin, the deadline, a signal to the
+ * process; the transport's kind `aborted`), not one request's own time running out (M365D_TIMEOUT, kind `timeout`),
+ * which is the failure of that entity only.
+ */
+export function isStopped(err: unknown, signal: AbortSignal | undefined): boolean {
+  if (signal?.aborted) return true;
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof TransportError) return e.kind === 'aborted';
+  }
+  return false;
+}
