@@ -1,7 +1,7 @@
 // Delete Indicators (Containment): Defender for Endpoint custom indicators by id, or by value (each looked up first);
 // a missing one is reported as not found, not fatal (lib/defender/indicators.ts deleteIndicators).
 import { defineAction } from '../lib/runtime';
-import { defenderApiFor } from '../lib/defender/api';
+import { stoppingApiFor } from '../lib/defender/api';
 import { deleteIndicators } from '../lib/defender/indicators';
 import { spec } from '../lib/generated/actions/delete-indicators.spec';
 import type { DeleteIndicatorsResult } from '../lib/generated/actions/delete-indicators.types';
@@ -9,7 +9,8 @@ import type { DeleteIndicatorsResult } from '../lib/generated/actions/delete-ind
 export default defineAction({
   spec,
   async run(ctx) {
-    const rows = await deleteIndicators(defenderApiFor(ctx, 'indicators'), ctx.params);
+    const { api, signal } = stoppingApiFor(ctx, 'indicators');
+    const rows = await deleteIndicators(api, ctx.params, signal);
     const deleted = rows.filter((r) => r.status === 'success');
     const missing = rows.filter((r) => r.status === 'not_found');
     const failed = rows.filter((r) => r.status === 'failed');

@@ -3,7 +3,7 @@
 // outcome per value. The checks, the lookup that tells "updated" from "created", and the one POST per value are
 // lib/defender/indicators.ts submitIndicators.
 import { defineAction } from '../lib/runtime';
-import { defenderApiFor } from '../lib/defender/api';
+import { stoppingApiFor } from '../lib/defender/api';
 import { SUBMIT_ENTITY_TYPES, submitIndicators } from '../lib/defender/indicators';
 import { spec } from '../lib/generated/actions/submit-indicators.spec';
 import type { SubmitIndicatorsResult } from '../lib/generated/actions/submit-indicators.types';
@@ -12,7 +12,7 @@ export default defineAction({
   spec,
   entityTypes: SUBMIT_ENTITY_TYPES,
   async run(ctx) {
-    const { rows, entities } = await submitIndicators({ api: defenderApiFor(ctx, 'indicators'), entities: ctx.entities, params: ctx.params, now: new Date(), caseId: ctx.caseId });
+    const { rows, entities } = await submitIndicators({ ...stoppingApiFor(ctx, 'indicators'), entities: ctx.entities, params: ctx.params, now: new Date(), caseId: ctx.caseId });
     const ok = rows.filter((r) => r.status === 'success');
     const count = (o: string) => ok.filter((r) => r.outcome === o).length;
     const failed = rows.filter((r) => r.status !== 'success');

@@ -33,7 +33,7 @@ import { ActionError, configurationError, invalidInput } from '../runtime/errors
 import type { Entity } from '../runtime/entities';
 import type { EntityOutcome } from '../generated/contract.types';
 import { describeAnswer, expectObject, isJsonObject, kindOf, shapeError, type Answered, type JsonObject } from '../runtime/shape';
-import { isUnknownOutcome, type DefenderApi } from './api';
+import { isStopped, isUnknownOutcome, type DefenderApi } from './api';
 import { followPages } from './pages';
 import { odataString, queryString } from './odata';
 
@@ -325,8 +325,15 @@ export interface AccountActionRun {
   entities: EntityOutcome[];
 }
 
-/** Errors after which no further entity is tried: the run fails (saying what had been done before). */
-const FATAL = new Set(['AUTHENTICATION', 'PERMISSION', 'THROTTLED', 'CONFIGURATION', 'TIMEOUT', 'INTERNAL']);
+/**
+ * Errors after which no further entity is tried: the run fails (saying what had been done before). Not TIMEOUT: one
+ * request's time running out (M365D_TIMEOUT) is the failure of that entity; the run's own stop (isStopped, a margin
+ * before its deadline) ends the loop with a result that lists what was done and what was not started.
+ */
+const FATAL = new Set(['AUTHENTICATION', 'PERMISSION', 'THROTTLED', 'CONFIGURATION', 'INTERNAL']);
+
+/** The message of an entity the run did not start because it stopped before its deadline. */
+export const NOT_STARTED = 'Not started: the run stopped before its deadline (the lesser of M365D_ACTION_TIMEOUT and the action\'s timeout) so that this result could be written; nothing was sent for it.';
 
 /**
  * After an invokeAction whose outcome is unknown (no complete answer, a gateway's 502/504): for disable and enable the
@@ -346,8 +353,9 @@ async function landed(api: DefenderApi, identity: IdentityAccount, action: Accou
  * The six write actions: each entity's key checked before anything is sent (a bad one is reported, and a run with
  * no good one is INVALID_INPUT), then per entity: look the identity account up, plan, and invoke once.
  */
-export async function runAccountAction(input: { api: DefenderApi; config: Pick<Config, 'cloud'>; entities: readonly Entity[]; action: AccountAction; provider: string | undefined }): Promise<AccountActionRun> {
-  const { api, action } = input;
+export async function runAccountAction(input: { api: DefenderApi; config: Pick<Config, 'cloud'>; entities: readonly Entity[]; action: AccountAction; provider: string | undefined; signal?: AbortSignal }): Promise<AccountActionRun> {
+  const { api, action, signal } = input;
+  const fatal = (err: ActionError): boolean => FATAL.has(err.code) && !isStopped(err, signal);
   const provider = parseIdentityProvider(input.provider);
   checkProviderSupports(action, provider);
   checkAccountsCloud(input.config, api);
@@ -368,6 +376,10 @@ export async function runAccountAction(input: { api: DefenderApi; config: Pick<C
 
   for (const { entity, key } of keyed) {
     const shown = entity.identifier;
+    if (signal?.aborted) {
+      row(shown, 'failed', NOT_STARTED);
+      continue;
+    }
     try {
       const found = await findIdentityAccounts(api, key, shown);
       if (found.length === 0) {
@@ -392,14 +404,14 @@ export async function runAccountAction(input: { api: DefenderApi; config: Pick<C
           row(shown, 'success', `${shown} ${DONE[action]} (${plan.provider} account ${plan.account.identifier}): Microsoft's answer was lost, but the account now reads as ${action}d; the request was not sent again.`, target);
           continue;
         }
-        if (err instanceof ActionError && !FATAL.has(err.code)) { row(shown, 'failed', err.message, target); continue; }
+        if (err instanceof ActionError && !fatal(err)) { row(shown, 'failed', err.message, target); continue; }
         throw err;
       }
       row(shown, 'success', `${shown} ${DONE[action]} (${plan.provider} account ${plan.account.identifier}).`, { ...target, result });
     } catch (err) {
       if (!(err instanceof ActionError)) throw err;
       const done = rows.filter((r) => r.status === 'success').map((r) => r.identifier);
-      if (FATAL.has(err.code)) {
+      if (fatal(err)) {
         throw new ActionError(err.code, `${err.message}${done.length ? ` Before that, done: ${done.join(', ')}.` : ''}`, { cause: err });
       }
       row(shown, err.code === 'NOT_FOUND' ? 'not_found' : 'failed', err.message);

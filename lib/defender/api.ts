@@ -9,6 +9,7 @@ import type { Logger } from '../runtime/log';
 import { shapeError } from '../runtime/shape';
 import { createHttpClient, errorForResponse, errorForTransport, parseMicrosoftError, TransportError, type HttpClient, type HttpMethod, type Transport } from '../http';
 import type { MicrosoftError } from '../http/errors';
+import { hasRetryAfter } from '../http/retry';
 import { createTokenProvider, type TokenProvider } from '../auth';
 import { permissionFor, RESOURCE_OF, surfaceFor, SURFACE_NAMES, type Capability, type Resource, type Surface, type SurfaceId } from './surfaces';
 
@@ -37,7 +38,7 @@ export interface ApiCall {
   idempotent?: boolean;
   /**
    * For a call that is not repeated: what to tell the user when it failed in a way that may have reached Microsoft (no
-   * complete answer after sending, or a gateway's 502/504), e.g. "The comment may already be on alert X: ..."
+   * complete answer after sending, a gateway's 502/504, a 503 without Retry-After), e.g. "The comment may already be on alert X: ..."
    */
   unknownOutcome?: string;
   /**
@@ -52,7 +53,7 @@ const UNKNOWN = new WeakSet<object>();
 
 /**
  * Whether `err` is a call that is not repeated failing in a way that may have reached Microsoft: no complete answer
- * after sending (a reset, a timeout) or a gateway's 502/504. Its outcome is unknown; look before acting again.
+ * after sending (a reset, a timeout), a gateway's 502/504 or a 503 without Retry-After. Its outcome is unknown; look before acting again.
  */
 export const isUnknownOutcome = (err: unknown): boolean => typeof err === 'object' && err !== null && UNKNOWN.has(err);
 
@@ -161,7 +162,10 @@ export function createDefenderApi(deps: DefenderApiDeps): DefenderApi {
           if (taken !== undefined) return taken;
         }
         const error = errorForResponse(response, { label: call.label, permission, api, ...(config.proxy ? { proxy: config.proxy.display } : {}) });
-        throw response.status === 502 || response.status === 504 ? unknown(error) : error;
+        // a gateway's 502/504, or a 503 without Retry-After (lib/http/retry.ts: not the documented "come back later"),
+        // may come after the request was forwarded
+        const mayHaveLanded = response.status === 502 || response.status === 504 || (response.status === 503 && !hasRetryAfter(response.headers));
+        throw mayHaveLanded ? unknown(error) : error;
       }
       const notJson = () => shapeError({ api, label: call.label }, 'something that is not JSON', 'a JSON answer');
       // the transport parsed it as it arrived (a 30 MB hunting answer never becomes one string); a test's stand-in
@@ -186,3 +190,39 @@ export function createDefenderApi(deps: DefenderApiDeps): DefenderApi {
  */
 export const defenderApiFor = (ctx: ActionContext<unknown>, resource: Resource = 'incidents', deadline = ctx.deadline): DefenderApi =>
   createDefenderApi({ config: ctx.config, log: ctx.log, deadline, signal: ctx.signal, addSecret: ctx.addSecret, resource });
+
+/** The time kept free before the deadline for writing the result: a tenth of the run, from 1 s to 10 s. */
+export const marginMs = (totalMs: number): number => Math.min(10_000, Math.max(1_000, Math.round(totalMs * 0.1)));
+
+export interface StoppingApi {
+  api: DefenderApi;
+  /** epoch ms: the deadline less marginMs */
+  stopAt: number;
+  /** aborted at `stopAt`, or with the run's own signal */
+  signal: AbortSignal;
+}
+
+/**
+ * The API of a run that must write its result after its calls (the device, indicator and account actions): retries
+ * and requests end at `stopAt`, the deadline less marginMs, so that the result says what was done and what was not
+ * started instead of the run failing at its deadline. `transport`: for tests.
+ */
+export function stoppingApiFor(ctx: ActionContext<unknown>, resource: Resource, transport?: Transport): StoppingApi {
+  const stopAt = ctx.deadline - marginMs(ctx.deadline - Date.now());
+  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(0, stopAt - Date.now()))]);
+  const api = createDefenderApi({ config: ctx.config, log: ctx.log, deadline: stopAt, signal, addSecret: ctx.addSecret, resource, ...(transport ? { transport } : {}) });
+  return { api, stopAt, signal };
+}
+
+/**
+ * Whether an error is the run being stopped (its signal aborted: the stop margin, the deadline, a signal to the
+ * process; the transport's kind `aborted`), not one request's own time running out (M365D_TIMEOUT, kind `timeout`),
+ * which is the failure of that entity only.
+ */
+export function isStopped(err: unknown, signal: AbortSignal | undefined): boolean {
+  if (signal?.aborted) return true;
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof TransportError) return e.kind === 'aborted';
+  }
+  return false;
+}

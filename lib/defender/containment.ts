@@ -25,7 +25,7 @@ import type { Entity } from '../runtime/entities';
 import { ActionError, invalidInput } from '../runtime/errors';
 import { splitList } from '../runtime/text';
 import type { Transport } from '../http';
-import { createDefenderApi, isUnknownOutcome, type DefenderApi } from './api';
+import { isUnknownOutcome, stoppingApiFor, type DefenderApi, type StoppingApi } from './api';
 import { followActions } from './follow';
 import {
   checkMachineId, SHA1, findMachinesByIp, findMachinesByName, getMachine, getMachineAction, HOST_NAME, machineActionsOf, OPEN_STATUSES, packageUri, requestMachineAction,
@@ -84,8 +84,7 @@ export interface Target {
   entity?: Entity;
 }
 
-/** The time kept free before the deadline for writing the result: a tenth of the run, from 1 s to 10 s. */
-export const marginMs = (totalMs: number): number => Math.min(10_000, Math.max(1_000, Math.round(totalMs * 0.1)));
+export { marginMs } from './api';
 
 /** Why a HOSTNAME or ADDRESS target cannot name a device (before anything is sent), or undefined when it can. */
 export function malformed(t: Target): string | undefined {
@@ -191,11 +190,8 @@ export async function resolveTargets(api: DefenderApi, targets: readonly Target[
  * The Defender for Endpoint API of a run that must write its result after its calls: retries and requests end at
  * `stopAt`, the deadline less marginMs. `transport`: for tests.
  */
-export function deviceApi(ctx: ActionContext<unknown>, transport?: Transport): { api: DefenderApi; stopAt: number; signal: AbortSignal } {
-  const stopAt = ctx.deadline - marginMs(ctx.deadline - Date.now());
-  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(0, stopAt - Date.now()))]);
-  const api = createDefenderApi({ config: ctx.config, log: ctx.log, deadline: stopAt, signal, addSecret: ctx.addSecret, resource: 'machines', ...(transport ? { transport } : {}) });
-  return { api, stopAt, signal };
+export function deviceApi(ctx: ActionContext<unknown>, transport?: Transport): StoppingApi {
+  return stoppingApiFor(ctx, 'machines', transport);
 }
 
 interface Step {

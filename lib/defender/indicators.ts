@@ -28,7 +28,7 @@ import { textProblem, splitList } from '../runtime/text';
 import { expectObject, kindOf, listPage, shapeError, type Answered, type JsonObject } from '../runtime/shape';
 import type { Entity } from '../runtime/entities';
 import type { EntityOutcome } from '../generated/contract.types';
-import { isUnknownOutcome, type DefenderApi } from './api';
+import { isStopped, isUnknownOutcome, type DefenderApi } from './api';
 import { odataDateTime, odataString, queryString } from './odata';
 import { PageGuard } from './pages';
 import { parseTimeInput, parseTimeRange, TIME_FORMS } from './time';
@@ -209,7 +209,7 @@ export const EXPIRATION_FORMS = `a span from now (30d, 12h, 2w, 90 minutes) or $
 
 /**
  * The expiration: a span from now ("30d", "12h", "2 weeks") or an absolute instant (ISO 8601 with a zone, or a date);
- * never in the past. The spans are lib/defender/time.ts's (which counts them back from now; here they count ahead).
+ * never in the past; whole seconds (any fraction dropped). The spans are lib/defender/time.ts's (which counts them back from now; here they count ahead).
  */
 export function parseExpiration(raw: string, now: Date, param = 'expiration'): Date {
   const v = raw.trim();
@@ -221,6 +221,9 @@ export function parseExpiration(raw: string, now: Date, param = 'expiration'): D
     if (err instanceof ActionError) throw invalidInput(`Parameter '${param}' is ${shown(v)}, which is not ${EXPIRATION_FORMS}.`);
     throw err;
   }
+  // whole seconds, as Microsoft's examples write it (post-ti-indicator.md: "expirationTime": "2020-12-12T00:00:00Z"): the
+  // lookup after an unknown outcome compares what Microsoft stored with what was sent
+  at = new Date(Math.floor(at.getTime() / 1000) * 1000);
   if (at.getTime() <= now.getTime()) throw invalidInput(`Parameter '${param}' is ${shown(v)} (${at.toISOString()}), which is not in the future; an indicator's expiration must be after now (${now.toISOString()}).`);
   if (at.getUTCFullYear() > 9999) throw invalidInput(`Parameter '${param}' is ${shown(v)}, beyond the year 9999.`);
   return at;
@@ -256,7 +259,7 @@ export function parseSubmitSettings(p: { action: string; title?: string; descrip
     title,
     description,
     ...(p.severity?.trim() ? { severity: parseSeverity(p.severity) } : {}),
-    ...(p.expiration?.trim() ? { expirationTime: odataDateTime(parseExpiration(p.expiration, now)) as string } : {}),
+    ...(p.expiration?.trim() ? { expirationTime: (odataDateTime(parseExpiration(p.expiration, now)) as string).replace(/\.000Z$/, 'Z') } : {}),
     generateAlert,
     rbacGroupNames: parseGroupNames(p.rbac_group_names),
   };
@@ -400,13 +403,20 @@ export function listFilter(p: { indicator_value?: string; indicator_type?: strin
 
 // ---------------------------------------------------------------- the runs of the three actions
 
-/** Errors after which no further value is tried: the run fails, saying what had been done before. */
-const FATAL = new Set(['AUTHENTICATION', 'PERMISSION', 'THROTTLED', 'CONFIGURATION', 'TIMEOUT', 'INTERNAL']);
+/**
+ * Errors after which no further value is tried: the run fails, saying what had been done before. Not TIMEOUT: one
+ * request's time running out (M365D_TIMEOUT) is the failure of that value; the run's own stop (isStopped, a margin
+ * before its deadline) ends the loop with a result that lists what was done and what was not started.
+ */
+const FATAL = new Set(['AUTHENTICATION', 'PERMISSION', 'THROTTLED', 'CONFIGURATION', 'INTERNAL']);
 const fatal = (err: unknown, done: string[]): ActionError | undefined => {
   if (!(err instanceof ActionError)) return undefined;
   if (!FATAL.has(err.code)) return undefined;
   return new ActionError(err.code, `${err.message}${done.length ? ` Before that, done: ${done.join(', ')}.` : ''}`, { cause: err });
 };
+
+/** The message of a value the run did not start because it stopped before its deadline. */
+export const NOT_STARTED = 'Not started: the run stopped before its deadline (the lesser of M365D_ACTION_TIMEOUT and the action\'s timeout) so that this result could be written; nothing was sent for it.';
 
 const NETWORK_TYPES: ReadonlySet<IndicatorType> = new Set(['IpAddress', 'DomainName', 'Url']);
 
@@ -443,8 +453,8 @@ export interface SubmitParams {
  * sent), each entity's value typed (a bad one is reported, nothing sent for it), then per value one lookup and, unless
  * the indicator already is as asked, one POST (never repeated; after an unknown outcome a lookup tells whether it landed).
  */
-export async function submitIndicators(input: { api: DefenderApi; entities: readonly Entity[]; params: SubmitParams; now: Date; caseId: string }): Promise<{ rows: SubmitRow[]; entities: EntityOutcome[] }> {
-  const { api, params } = input;
+export async function submitIndicators(input: { api: DefenderApi; entities: readonly Entity[]; params: SubmitParams; now: Date; caseId: string; signal?: AbortSignal }): Promise<{ rows: SubmitRow[]; entities: EntityOutcome[] }> {
+  const { api, params, signal } = input;
   const settings = parseSubmitSettings(params, input.now, input.caseId);
   if (settings.action === 'BlockAndRemediate' && splitList(params.domains).length) throw invalidInput("Parameter 'domains' cannot take action BlockAndRemediate: network indicators (domains, IP addresses, URLs) do not support it (indicator-manage.md); use Block, or submit the domains in another run.");
   const domains = parseValueList(params.domains, 'domains', detectDomain);
@@ -479,6 +489,10 @@ export async function submitIndicators(input: { api: DefenderApi; entities: read
 
   const done: string[] = [];
   for (const { row, type } of todo) {
+    if (signal?.aborted) {
+      row.message = NOT_STARTED;
+      continue;
+    }
     const body = indicatorBody(row.value, type, settings);
     try {
       // Microsoft's POST updates the indicator with the same value, type and action; another action makes a second
@@ -510,9 +524,12 @@ export async function submitIndicators(input: { api: DefenderApi; entities: read
       Object.assign(row, { status: 'success', outcome, indicator: indicator.raw, message: `${type} ${row.value} ${outcome === 'updated' ? `updated: indicator ${existing!.id} had this value, type and action, and Microsoft's POST updates it` : `created as indicator ${indicator.id}`} (${settings.action})${also}${note}.` });
       done.push(row.value);
     } catch (err) {
-      const stop = fatal(err, done);
-      if (stop) throw stop;
       if (!(err instanceof ActionError)) throw err;
+      // the run's stop: this value's message says how far it got (a POST that may have landed says so); the next are not started
+      if (!isStopped(err, signal)) {
+        const stop = fatal(err, done);
+        if (stop) throw stop;
+      }
       row.message = err.message;
     }
   }
@@ -531,7 +548,7 @@ export interface DeleteRow {
 }
 
 /** Delete Indicators: by id, or by value (looked up first); a missing one is reported, not fatal. */
-export async function deleteIndicators(api: DefenderApi, params: { indicator_ids?: string; indicator_values?: string }): Promise<DeleteRow[]> {
+export async function deleteIndicators(api: DefenderApi, params: { indicator_ids?: string; indicator_values?: string }, signal?: AbortSignal): Promise<DeleteRow[]> {
   const ids = splitList(params.indicator_ids).map((id) => checkIndicatorId(id));
   const values = splitList(params.indicator_values);
   const badValue = values.find((v) => textProblem(v) !== undefined || v.length > MAX_URL);
@@ -540,29 +557,44 @@ export async function deleteIndicators(api: DefenderApi, params: { indicator_ids
   const rows: DeleteRow[] = [];
   const done: string[] = [];
   const targets: Array<{ requested: string; by: DeleteRow['by']; id: string; indicator: Indicator | null }> = [];
-  try {
-    for (const id of [...new Set(ids)]) targets.push({ requested: id, by: 'id', id, indicator: null });
-    for (const value of [...new Set(values)]) {
-      const found = await findIndicators(api, value);
-      if (found.length === 0) rows.push({ requested: value, by: 'value', indicator_id: null, status: 'not_found', message: `No indicator has the value ${value}; nothing to delete.`, indicator: null });
-      for (const f of found) targets.push({ requested: value, by: 'value', id: f.id, indicator: f });
+  // a failure of one lookup or delete is that row's; a fatal one (FATAL, not the run's stop) fails the run
+  const own = (err: unknown): ActionError => {
+    if (!(err instanceof ActionError)) throw err;
+    if (!isStopped(err, signal) && fatal(err, done)) throw fatal(err, done)!;
+    return err;
+  };
+  for (const id of [...new Set(ids)]) targets.push({ requested: id, by: 'id', id, indicator: null });
+  for (const value of [...new Set(values)]) {
+    if (signal?.aborted) {
+      rows.push({ requested: value, by: 'value', indicator_id: null, status: 'failed', message: NOT_STARTED, indicator: null });
+      continue;
     }
-    const ordered = new Set<string>();
-    for (const t of targets) {
-      if (ordered.has(t.id)) continue;
-      ordered.add(t.id);
-      try {
-        const deleted = await deleteIndicator(api, t.id);
-        const what = t.indicator ? `${t.indicator.indicatorType} ${t.indicator.indicatorValue}` : `indicator ${t.id}`;
-        rows.push({ requested: t.requested, by: t.by, indicator_id: t.id, indicator: t.indicator?.raw ?? null, status: deleted ? 'success' : 'not_found', message: deleted ? `Deleted ${what} (id ${t.id}).` : `No indicator has the id ${t.id} (already deleted, or never there); nothing to delete.` });
-        if (deleted) done.push(t.id);
-      } catch (err) {
-        if (fatal(err, done) || !(err instanceof ActionError)) throw err;
-        rows.push({ requested: t.requested, by: t.by, indicator_id: t.id, indicator: t.indicator?.raw ?? null, status: 'failed', message: err.message });
-      }
+    let found: Indicator[];
+    try {
+      found = await findIndicators(api, value);
+    } catch (err) {
+      rows.push({ requested: value, by: 'value', indicator_id: null, status: 'failed', message: `${own(err).message} Nothing was deleted for it.`, indicator: null });
+      continue;
     }
-  } catch (err) {
-    throw fatal(err, done) ?? err;
+    if (found.length === 0) rows.push({ requested: value, by: 'value', indicator_id: null, status: 'not_found', message: `No indicator has the value ${value}; nothing to delete.`, indicator: null });
+    for (const f of found) targets.push({ requested: value, by: 'value', id: f.id, indicator: f });
+  }
+  const ordered = new Set<string>();
+  for (const t of targets) {
+    if (ordered.has(t.id)) continue;
+    ordered.add(t.id);
+    if (signal?.aborted) {
+      rows.push({ requested: t.requested, by: t.by, indicator_id: t.id, indicator: t.indicator?.raw ?? null, status: 'failed', message: NOT_STARTED });
+      continue;
+    }
+    try {
+      const deleted = await deleteIndicator(api, t.id);
+      const what = t.indicator ? `${t.indicator.indicatorType} ${t.indicator.indicatorValue}` : `indicator ${t.id}`;
+      rows.push({ requested: t.requested, by: t.by, indicator_id: t.id, indicator: t.indicator?.raw ?? null, status: deleted ? 'success' : 'not_found', message: deleted ? `Deleted ${what} (id ${t.id}).` : `No indicator has the id ${t.id} (already deleted, or never there); nothing to delete.` });
+      if (deleted) done.push(t.id);
+    } catch (err) {
+      rows.push({ requested: t.requested, by: t.by, indicator_id: t.id, indicator: t.indicator?.raw ?? null, status: 'failed', message: own(err).message });
+    }
   }
   return rows;
 }

@@ -1,7 +1,14 @@
 // Retries as a small policy around one transport (after Azure's core-rest-pipeline throttlingRetryStrategy and
 // exponentialRetryStrategy): 429, 503 and 504 wait for Retry-After (seconds or an HTTP date) or back off
 // exponentially with jitter; a connection that failed before the request was sent is always tried again; one that
-// may have carried it only when the request is safe to repeat. The whole wait is bounded by the action's remaining
+// may have carried it only when the request is safe to repeat. A request that is not (idempotent: false) is not sent
+// again after a 504 (a gateway gave up waiting: it may have been applied), nor after a 503 without Retry-After: Graph
+// documents 503 as "temporarily unavailable for maintenance or is overloaded. You may repeat the request after a
+// delay, the length of which may be specified in a Retry-After header" (concepts/errors.md; its code
+// serviceNotAvailable: "There may be a Retry-After header"), and a 503 with Retry-After is that documented "come back
+// later", retried; without one it may be a gateway's answer after it forwarded the request. Defender for Endpoint's
+// common-errors.md lists no 503 at all (only 429 with Retry-After, and "Try sending the HTTP request again" for the
+// 500s in general), so the same rule serves both. The whole wait is bounded by the action's remaining
 // time: a wait that would pass the deadline is not started. Every retry is logged.
 
 import type { Logger } from '../runtime/log';
@@ -66,6 +73,9 @@ const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
   });
 
+/** Whether an answer carries a Retry-After header at all (any value: "0" still says the service asks to come back). */
+export const hasRetryAfter = (headers: Record<string, string>): boolean => (headers['retry-after']?.trim() ?? '') !== '';
+
 /** Whether a request may be sent again after it may have been applied. */
 export const isIdempotent = (request: HttpRequest): boolean => request.idempotent ?? request.method !== 'POST';
 
@@ -85,6 +95,8 @@ export async function sendWithRetries(transport: Transport, request: HttpRequest
       if (!RETRY_STATUSES.has(response.status)) return response;
       // a 504 means a gateway gave up waiting: a request that creates something may have been applied
       if (response.status === 504 && !isIdempotent(request)) return response;
+      // a 503 without Retry-After is no documented "come back later": a gateway may have forwarded the request
+      if (response.status === 503 && !hasRetryAfter(response.headers) && !isIdempotent(request)) return response;
       const after = retryAfterMs(response.headers, now());
       wait = after ?? backoffMs(attempt, options, random);
       reason = { status: response.status, retry_after_ms: after };

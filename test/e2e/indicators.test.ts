@@ -175,6 +175,38 @@ describe('The indicator actions against the emulator (Defender for Endpoint /api
     expect(held(h)).to.have.length(1);
   });
 
+  it('a request that times out (M365D_TIMEOUT) fails that value only, its outcome unknown after a lookup; the next value goes on', async () => {
+    const [h1, h2] = [hex(64), hex(64)];
+    // the emulator holds the first POST longer than the request may take; it is applied after the lookup that follows
+    em.addFault({ kind: 'delay', delayMs: 2_500, count: 1, match: { method: 'POST', path: '/api/indicators' } });
+    const seq = emulator.lastSeq();
+    const r = await run(ENTRY['submit-indicators'], { ...env(), M365D_TIMEOUT: '1' }, { target_entities: [entity('FILEHASH', h1), entity('FILEHASH', h2)], action: 'Block' });
+    expect(r.code, r.stdout).to.equal(0);
+    expect(r.result['status']).to.equal('completed');
+    expect(rowsOf(r).map((x) => [x['value'], x['status'], x['outcome']])).to.deep.equal([[h1, 'failed', null], [h2, 'success', 'created']]);
+    expect(rowOf(r, h1)['message']).to.match(/within 1 s \(M365D_TIMEOUT\)\. The indicator .* may have been submitted: it was not sent again\./);
+    expect(posts(em, seq), 'one POST each; the one that timed out not sent again').to.have.length(2);
+    const lookups = mde(em, seq).filter((q) => q.method === 'GET' && decodeURIComponent(q.query).includes(h1));
+    expect(lookups, 'read before the POST and once after it, to decide').to.have.length(2);
+    expect(held(h2)).to.have.length(1);
+  });
+
+  it('stops a margin before the deadline (M365D_ACTION_TIMEOUT): the result lists what was done, the POST cut short, and what was not started', async () => {
+    const [h0, h1, h2] = [hex(64), hex(64), hex(64)];
+    await run(ENTRY['submit-indicators'], env(), { target_entities: [entity('FILEHASH', h0)], action: 'Block' });
+    em.addFault({ kind: 'delay', delayMs: 8_000, count: 1, match: { method: 'POST', path: '/api/indicators' } });
+    const seq = emulator.lastSeq();
+    const r = await run(ENTRY['submit-indicators'], { ...env(), M365D_ACTION_TIMEOUT: '3' }, { target_entities: [entity('FILEHASH', h0), entity('FILEHASH', h1), entity('FILEHASH', h2)], action: 'Block' });
+    expect(r.code, r.stdout).to.equal(0);
+    expect(r.result['status']).to.equal('completed');
+    expect(rowsOf(r).map((x) => [x['value'], x['status'], x['outcome']])).to.deep.equal([[h0, 'success', 'unchanged'], [h1, 'failed', null], [h2, 'failed', null]]);
+    expect(rowOf(r, h1)['message']).to.match(/reached its deadline or was stopped\. The indicator .* may have been submitted: it was not sent again\./);
+    expect(rowOf(r, h2)['message']).to.match(/^Not started: the run stopped before its deadline .*nothing was sent for it\.$/);
+    expect(r.result['output_message']).to.equal(`Indicators (Block): 0 created, 0 updated, 1 already as asked; 2 not submitted: ${h1}, ${h2}.`);
+    expect(posts(em, seq)).to.have.length(1);
+    expect(mde(em, seq).some((q) => decodeURIComponent(q.query).includes(h2)), 'nothing sent for the value not started').to.equal(false);
+  });
+
   it('PERMISSION names Ti.ReadWrite.All for an app without it (readonly: Machine.Read.All only; nohunting: no endpoint role)', async () => {
     for (const name of ['readonly', 'nohunting'] as const) {
       const h = hex(64);

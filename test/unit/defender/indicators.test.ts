@@ -64,9 +64,13 @@ describe('indicators (lib/defender/indicators.ts)', () => {
     expect(failure(() => parseIndicatorAction('Quarantine'))).to.match(/valid: Block, BlockAndRemediate, Audit, Warn, Allowed/);
     expect(failure(() => parseSubmitSettings({ action: 'Audit' }, NOW, 'c1'))).to.match(/^INVALID_INPUT: Parameter 'generate_alert' must be true with action Audit/);
     const s = parseSubmitSettings({ action: 'audit', generate_alert: true, severity: 'high', expiration: '30d', rbac_group_names: 'Servers, Laptops, Servers' }, NOW, 'c1');
-    expect(s).to.deep.equal({ action: 'Audit', title: 'Indicator from case c1', description: 'Submitted by the SOAR playbook of case c1.', severity: 'High', expirationTime: '2027-01-01T03:00:00.000Z', generateAlert: true, rbacGroupNames: ['Servers', 'Laptops'] });
+    expect(s).to.deep.equal({ action: 'Audit', title: 'Indicator from case c1', description: 'Submitted by the SOAR playbook of case c1.', severity: 'High', expirationTime: '2027-01-01T03:00:00Z', generateAlert: true, rbacGroupNames: ['Servers', 'Laptops'] });
     expect(indicatorBody('x.com', 'DomainName', s)).to.deep.equal({ indicatorValue: 'x.com', indicatorType: 'DomainName', action: 'Audit', title: s.title, description: s.description, severity: 'High', expirationTime: s.expirationTime, generateAlert: true, rbacGroupNames: ['Servers', 'Laptops'] });
     expect(failure(() => parseGroupNames('ok, bad\u0007'))).to.match(/control characters/);
+    // whole seconds as Microsoft's examples write them, whatever the clock's milliseconds
+    const odd = new Date('2026-12-02T03:00:00.789Z');
+    expect(parseSubmitSettings({ action: 'Block', expiration: '30d' }, odd, 'c1').expirationTime).to.equal('2027-01-01T03:00:00Z');
+    expect(parseSubmitSettings({ action: 'Block', expiration: '2027-02-01T10:20:30.456Z' }, odd, 'c1').expirationTime).to.equal('2027-02-01T10:20:30Z');
   });
 
   it('reads the expiration as a span ahead or an instant, never in the past', () => {

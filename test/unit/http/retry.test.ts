@@ -151,6 +151,28 @@ describe('retry policy', () => {
     expect((await throttled.send(POST)).status).to.equal(201);
   });
 
+  it('retries a 503 on a POST only when it carries Retry-After (the documented "come back later"); without one it is returned at once', async () => {
+    const later = harness([res(503, { 'retry-after': '2' }), res(201)]);
+    expect((await later.send(POST)).status).to.equal(201);
+    expect(later.sent).to.have.length(2);
+    expect(later.waits).to.deep.equal([2000]);
+    const asDate = harness([res(503, { 'retry-after': 'Thu, 01 Jan 1970 00:16:43 GMT' }), res(201)]); // the clock is at 1,000 s
+    expect((await asDate.send(POST)).status).to.equal(201);
+    const bare = harness([res(503), res(201)]);
+    expect((await bare.send(POST)).status).to.equal(503);
+    expect(bare.sent).to.have.length(1);
+    expect(bare.waits).to.deep.equal([]);
+    const notMarked = harness([res(503), res(201)]);
+    expect((await notMarked.send({ ...POST, method: 'PATCH', idempotent: false })).status).to.equal(503);
+    expect(notMarked.sent).to.have.length(1);
+    // a request safe to repeat is retried after a bare 503, with the back-off
+    const get = harness([res(503), res(200)]);
+    expect((await get.send(GET)).status).to.equal(200);
+    expect(get.waits).to.deep.equal([750]);
+    const marked = harness([res(503), res(200)]);
+    expect((await marked.send({ ...POST, idempotent: true })).status).to.equal(200);
+  });
+
   it('does not retry a certificate error, and stops when cancelled', async () => {
     const tls = harness([new TransportError('tls', 'bad cert', false, 'SELF_SIGNED_CERT_IN_CHAIN'), res(200)]);
     let thrown: unknown;
