@@ -336,7 +336,7 @@ const FATAL = new Set(['AUTHENTICATION', 'PERMISSION', 'THROTTLED', 'CONFIGURATI
 export const NOT_STARTED = 'Not started: the run stopped before its deadline (the lesser of M365D_ACTION_TIMEOUT and the action\'s timeout) so that this result could be written; nothing was sent for it.';
 
 /**
- * After an invokeAction whose outcome is unknown (no complete answer, a gateway's 502/504): for disable and enable the
+ * After an invokeAction whose outcome is unknown (no complete answer, a request timeout, a gateway's 502/504, a 503 without Retry-After): for disable and enable the
  * state can be read, so one GET tells whether it landed; the POST is never sent again.
  */
 async function landed(api: DefenderApi, identity: IdentityAccount, action: AccountAction): Promise<boolean> {

@@ -593,7 +593,11 @@ export async function deleteIndicators(api: DefenderApi, params: { indicator_ids
       rows.push({ requested: t.requested, by: t.by, indicator_id: t.id, indicator: t.indicator?.raw ?? null, status: deleted ? 'success' : 'not_found', message: deleted ? `Deleted ${what} (id ${t.id}).` : `No indicator has the id ${t.id} (already deleted, or never there); nothing to delete.` });
       if (deleted) done.push(t.id);
     } catch (err) {
-      rows.push({ requested: t.requested, by: t.by, indicator_id: t.id, indicator: t.indicator?.raw ?? null, status: 'failed', message: own(err).message });
+      // a DELETE cut short (the run's stop, M365D_TIMEOUT, a reset or a gateway's answer) may have been applied: say so;
+      // repeating it is harmless, since a missing indicator is reported not_found
+      const message = own(err).message;
+      const maybe = isStopped(err, signal) || isUnknownOutcome(err) || (err instanceof ActionError && err.code === 'TIMEOUT');
+      rows.push({ requested: t.requested, by: t.by, indicator_id: t.id, indicator: t.indicator?.raw ?? null, status: 'failed', message: maybe ? `${message} The delete may have been applied; run Delete Indicators again to be sure (a missing indicator is reported not_found).` : message });
     }
   }
   return rows;

@@ -201,6 +201,9 @@ export async function findMachinesByIp(api: DefenderApi, ip: string, now: Date):
   const timestamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z');
   const label = `looking up the devices seen with ${address}`;
   const page = listPage(await api.call({ method: 'GET', path: `/api/machines/findbyip(ip='${encodeURIComponent(address)}',timestamp=${timestamp})`, label, capability: 'readMachines' }), at(api, label));
+  // find-machines-by-ip.md documents one answer, no paging: a nextLink would mean devices left unread, and a partial
+  // answer could hide an ambiguity, so it is an API error rather than a guess
+  if (page.nextLink !== undefined) throw shapeError(at(api, label), 'a page of machines with @odata.nextLink', 'one page of machines, as find-machines-by-ip.md answers');
   return page.value.map((m) => toMachine(m, at(api, label)));
 }
 
@@ -219,7 +222,9 @@ const newestFirst = (a: MachineAction, b: MachineAction): number => Date.parse(b
 /**
  * The machine actions of a device, newest first (by creationDateTimeUtc: the list's order is not documented), of the
  * given types when `types` is given: the types go into the `$filter` (`machineId eq '…' and (type eq 'Isolate' or type
- * eq 'Unisolate')`, get-machineactions-collection.md: $filter on machineId and type), and every page is read (listAll),
+ * eq 'Unisolate')`, get-machineactions-collection.md: "Supports OData V4 queries", $filter on machineId and type; the
+ * `or` between parentheses is OData V4's, not shown in Microsoft's samples, which use `and` only, and is what public
+ * scripts against this API send), and every page is read (listAll),
  * so the newest of those types is never on a page left unread.
  */
 export async function machineActionsOf(api: DefenderApi, machineId: string, types?: readonly MachineActionType[]): Promise<MachineAction[]> {

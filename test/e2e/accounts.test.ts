@@ -200,13 +200,13 @@ describe('The account actions against the emulator (Graph identity accounts)', f
   it('a request that times out (M365D_TIMEOUT) fails that account only, its outcome unknown after a read; the next account goes on', async () => {
     const [a1, a2] = [account(['entraID']), account(['entraID'])];
     // the emulator holds the first invokeAction longer than the request may take; it is applied after the read that follows
-    em.addFault({ kind: 'delay', delayMs: 2_500, count: 1, match: { method: 'POST', path: `/v1.0/security/identities/identityAccounts/${a1.id}/invokeAction` } });
+    em.addFault({ kind: 'delay', delayMs: 4_500, count: 1, match: { method: 'POST', path: `/v1.0/security/identities/identityAccounts/${a1.id}/invokeAction` } });
     const seq = emulator.lastSeq();
-    const r = await run(ENTRY['disable-account'], { ...env(), M365D_TIMEOUT: '1' }, { target_entities: [user(a1.upn), user(a2.upn)] });
+    const r = await run(ENTRY['disable-account'], { ...env(), M365D_TIMEOUT: '2' }, { target_entities: [user(a1.upn), user(a2.upn)] });
     expect(r.code, r.stdout).to.equal(0);
     expect(r.result['status']).to.equal('completed');
     expect(outcomes(r)).to.deep.equal([[a1.upn, 'failed'], [a2.upn, 'success']]);
-    expect(messageOf(r, a1.upn)).to.match(/within 1 s \(M365D_TIMEOUT\)\. The disable may have been applied to .*: it was not sent again; read the account/);
+    expect(messageOf(r, a1.upn)).to.match(/within 2 s \(M365D_TIMEOUT\)\. The disable may have been applied to .*: it was not sent again; read the account/);
     expect(posts(em, seq), 'one POST each; the one that timed out not sent again').to.have.length(2);
     expect(graph(em, seq).filter((q) => q.method === 'GET' && q.path.endsWith(`/identityAccounts/${a1.id}`)), 'the account read to decide').to.have.length(1);
     expect(state(a2.id)['isEnabled']).to.equal(false);
@@ -214,9 +214,9 @@ describe('The account actions against the emulator (Graph identity accounts)', f
 
   it('stops a margin before the deadline (M365D_ACTION_TIMEOUT): the result lists what was done, the POST cut short, and what was not started', async () => {
     const [a0, a1, a2] = [account(['entraID'], false), account(['entraID']), account(['entraID'])];
-    em.addFault({ kind: 'delay', delayMs: 8_000, count: 1, match: { method: 'POST', path: `/v1.0/security/identities/identityAccounts/${a1.id}/invokeAction` } });
+    em.addFault({ kind: 'delay', delayMs: 10_000, count: 1, match: { method: 'POST', path: `/v1.0/security/identities/identityAccounts/${a1.id}/invokeAction` } });
     const seq = emulator.lastSeq();
-    const r = await run(ENTRY['disable-account'], { ...env(), M365D_ACTION_TIMEOUT: '3' }, { target_entities: [user(a0.upn), user(a1.upn), user(a2.upn)] });
+    const r = await run(ENTRY['disable-account'], { ...env(), M365D_ACTION_TIMEOUT: '5' }, { target_entities: [user(a0.upn), user(a1.upn), user(a2.upn)] });
     expect(r.code, r.stdout).to.equal(0);
     expect(r.result['status']).to.equal('completed');
     expect(outcomes(r)).to.deep.equal([[a0.upn, 'success'], [a1.upn, 'failed'], [a2.upn, 'failed']]);

@@ -97,6 +97,14 @@ describe('devices (lib/defender/machines.ts)', () => {
     expect(sent).to.have.length(1);
   });
 
+  it('takes a findbyip answer with a nextLink for API_ERROR: one page is documented, and a partial answer could hide an ambiguity', async () => {
+    const { api } = setup([(_r, url) => (url.pathname.startsWith('/api/machines/findbyip') ? json(200, { value: [machine(4, 'db-1')], '@odata.nextLink': 'https://api.security.microsoft.com/api/machines/findbyip?$skip=1' }) : undefined)]);
+    let error: { code?: string; message?: string } = {};
+    await findMachinesByIp(api, '10.1.2.3', new Date()).catch((e: { code?: string; message?: string }) => (error = e));
+    expect(error.code).to.equal('API_ERROR');
+    expect(error.message).to.match(/with a page of machines with @odata\.nextLink; expected one page of machines/);
+  });
+
   it('reads a device by id (404: undefined), checks the id, and takes a wrong shape for API_ERROR, never "not found"', async () => {
     const { api, sent } = setup([
       (_r, url) => (url.pathname === `/api/machines/${ID(1)}` ? json(200, machine(1, 'ws-01')) : undefined),
