@@ -5,28 +5,16 @@
 import { expect } from 'chai';
 import type { Emulator, RequestLogEntry } from '../emulator/emulator';
 import { useEmulator } from '../support/emulator';
-import { entryOf, expectContract, runEntry, type RunResult } from '../support/run';
+import { checkedRunner, entryOf, type RunResult } from '../support/run';
 import { repoRoot } from '../support/paths';
-import { envelopeValidator, validatorFor } from '../support/schemas';
 
 const ids = ['disable-account', 'enable-account', 'force-password-reset', 'revoke-all-sessions', 'require-sign-in-again', 'mark-user-as-compromised', 'get-account'] as const;
 const ENTRY = Object.fromEntries(ids.map((id) => [id, entryOf(id, repoRoot)])) as Record<(typeof ids)[number], string>;
-const validators = Object.fromEntries(ids.map((id) => [ENTRY[id], validatorFor(`schemas/actions/${id}.result.schema.json`)]));
-const validateEnvelope = envelopeValidator();
 type Json = Record<string, any>;
 
 const user = (Identifier: string, EntityType = 'USERUNIQNAME') => ({ Identifier, EntityType });
 
-async function run(entry: string, env: Record<string, string | undefined>, input: Record<string, unknown>): Promise<RunResult> {
-  const r = await runEntry(entry, { env, input: { case_id: 'accounts-case', alert_group_identifiers: [], ...input }, timeoutMs: 60_000 });
-  expectContract(r);
-  expect(validateEnvelope(r.result), JSON.stringify(validateEnvelope.errors)).to.equal(true);
-  if (r.result['status'] === 'completed') {
-    const v = validators[entry]!;
-    expect(v(r.result['json_result']), JSON.stringify(v.errors)).to.equal(true);
-  }
-  return r;
-}
+const run = checkedRunner({ case_id: 'accounts-case', alert_group_identifiers: [] }, 60_000);
 const graph = (em: Emulator, since: number): RequestLogEntry[] => em.requests(since).filter((q) => q.path.startsWith('/v1.0/'));
 const posts = (em: Emulator, since: number) => graph(em, since).filter((q) => q.method === 'POST');
 const outcomes = (r: RunResult) => (r.result['entities'] as Json[]).map((e) => [e['Identifier'], e['status']]);

@@ -5,9 +5,8 @@
 import { expect } from 'chai';
 import type { Emulator, RequestLogEntry } from '../emulator/emulator';
 import { useEmulator } from '../support/emulator';
-import { entryOf, expectContract, runEntry, type RunResult } from '../support/run';
+import { checkedRunner, entryOf, type RunResult } from '../support/run';
 import { repoRoot } from '../support/paths';
-import { envelopeValidator, validatorFor } from '../support/schemas';
 import { startProxy, type TestProxy } from '../support/proxy';
 
 const SEARCH = entryOf('search-alerts', repoRoot);
@@ -16,26 +15,9 @@ const UPDATE = entryOf('update-alert', repoRoot);
 const COMMENT = entryOf('add-comment-to-alert', repoRoot);
 const GET_INCIDENT = entryOf('get-incident', repoRoot);
 const CONTEXT = { case_id: 'alerts-case', alert_group_identifiers: [] };
-const validateEnvelope = envelopeValidator();
-const validators: Record<string, ReturnType<typeof validatorFor>> = {
-  [SEARCH]: validatorFor('schemas/actions/search-alerts.result.schema.json'),
-  [GET]: validatorFor('schemas/actions/get-alert.result.schema.json'),
-  [UPDATE]: validatorFor('schemas/actions/update-alert.result.schema.json'),
-  [COMMENT]: validatorFor('schemas/actions/add-comment-to-alert.result.schema.json'),
-  [GET_INCIDENT]: validatorFor('schemas/actions/get-incident.result.schema.json'),
-};
 type Json = Record<string, any>;
 
-async function run(entry: string, env: Record<string, string | undefined>, input: Record<string, unknown>): Promise<RunResult> {
-  const r = await runEntry(entry, { env, input: { ...CONTEXT, ...input }, timeoutMs: 60_000 });
-  expectContract(r);
-  expect(validateEnvelope(r.result), JSON.stringify(validateEnvelope.errors)).to.equal(true);
-  if (r.result['status'] === 'completed') {
-    const v = validators[entry]!;
-    expect(v(r.result['json_result']), JSON.stringify(v.errors)).to.equal(true);
-  }
-  return r;
-}
+const run = checkedRunner(CONTEXT, 60_000);
 const expectFailure = (r: RunResult, code: string, message: RegExp): void => {
   expect(r.result['status'], r.stdout).to.equal('failed');
   expect(r.result['error'].code, r.stdout).to.equal(code);

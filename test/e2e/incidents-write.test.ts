@@ -10,18 +10,12 @@ import { useEmulator } from '../support/emulator';
 import type { FaceRequest } from '../emulator/tenant/api';
 import { LEGACY_CLASSIFICATION, LEGACY_DETERMINATION, LEGACY_STATUS } from '../emulator/tenant/model';
 import { CLASSIFICATIONS, DETERMINATIONS_BY_CLASSIFICATION, label, type Classification, type Determination } from '../../lib/defender/model';
-import { cleanEnv, entryOf, expectContract, runEntry, type RunResult } from '../support/run';
+import { checkedRunner, cleanEnv, entryOf, type RunResult } from '../support/run';
 import { repoRoot } from '../support/paths';
-import { envelopeValidator, validatorFor } from '../support/schemas';
 
 const UPDATE = entryOf('update-incident', repoRoot);
 const COMMENT = entryOf('add-comment-to-incident', repoRoot);
 const CONTEXT = { case_id: 'write-case', alert_group_identifiers: [] };
-const validateEnvelope = envelopeValidator();
-const validators = {
-  [UPDATE]: validatorFor('schemas/actions/update-incident.result.schema.json'),
-  [COMMENT]: validatorFor('schemas/actions/add-comment-to-incident.result.schema.json'),
-};
 
 type Flavor = 'graph' | 'defender';
 type Json = Record<string, any>;
@@ -88,16 +82,7 @@ describe('Update Incident and Add Comment To Incident against the emulator', fun
     return r!.body as Json;
   }
 
-  async function run(entry: string, env: Record<string, string | undefined>, input: Record<string, unknown>): Promise<RunResult> {
-    const r = await runEntry(entry, { env, input: { ...CONTEXT, ...input } });
-    expectContract(r);
-    expect(validateEnvelope(r.result), JSON.stringify(validateEnvelope.errors)).to.equal(true);
-    if (r.result['status'] === 'completed') {
-      const v = validators[entry]!;
-      expect(v(r.result['json_result']), JSON.stringify(v.errors)).to.equal(true);
-    }
-    return r;
-  }
+  const run = checkedRunner(CONTEXT);
   const expectFailure = (r: RunResult, code: string, message: RegExp) => {
     expect(r.result['status'], r.stdout).to.equal('failed');
     expect(r.result['error'].code, r.stdout).to.equal(code);

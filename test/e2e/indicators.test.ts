@@ -4,14 +4,11 @@
 import { expect } from 'chai';
 import type { Emulator, RequestLogEntry } from '../emulator/emulator';
 import { useEmulator } from '../support/emulator';
-import { entryOf, expectContract, runEntry, type RunResult } from '../support/run';
+import { checkedRunner, entryOf, type RunResult } from '../support/run';
 import { repoRoot } from '../support/paths';
-import { envelopeValidator, validatorFor } from '../support/schemas';
 
 const ids = ['submit-indicators', 'list-indicators', 'delete-indicators'] as const;
 const ENTRY = Object.fromEntries(ids.map((id) => [id, entryOf(id, repoRoot)])) as Record<(typeof ids)[number], string>;
-const validators = Object.fromEntries(ids.map((id) => [ENTRY[id], validatorFor(`schemas/actions/${id}.result.schema.json`)]));
-const validateEnvelope = envelopeValidator();
 type Json = Record<string, any>;
 
 const entity = (EntityType: string, Identifier: string) => ({ Identifier, EntityType });
@@ -19,16 +16,7 @@ let hashes = 0;
 /** a new SHA-256 / SHA-1 / MD5 value */
 const hex = (len: number) => (`${(++hashes).toString(16)}`.padStart(8, '0') + 'ab'.repeat(40)).slice(0, len);
 
-async function run(entry: string, env: Record<string, string | undefined>, input: Record<string, unknown>): Promise<RunResult> {
-  const r = await runEntry(entry, { env, input: { case_id: 'ioc-case', alert_group_identifiers: [], ...input }, timeoutMs: 60_000 });
-  expectContract(r);
-  expect(validateEnvelope(r.result), JSON.stringify(validateEnvelope.errors)).to.equal(true);
-  if (r.result['status'] === 'completed') {
-    const v = validators[entry]!;
-    expect(v(r.result['json_result']), JSON.stringify(v.errors)).to.equal(true);
-  }
-  return r;
-}
+const run = checkedRunner({ case_id: 'ioc-case', alert_group_identifiers: [] }, 60_000);
 const mde = (em: Emulator, since: number): RequestLogEntry[] => em.requests(since).filter((q) => q.path.startsWith('/api/indicators'));
 const posts = (em: Emulator, since: number) => mde(em, since).filter((q) => q.method === 'POST');
 const rowsOf = (r: RunResult): Json[] => r.result['json_result']['indicators'];

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { fixtureRoot } from './paths';
+import { envelopeValidator, validatorFor } from './schemas';
 
 export interface RunResult {
   code: number | null;
@@ -136,4 +137,23 @@ export function expectContract(run: RunResult): void {
     if (code === 'INVALID_INPUT') expect([1, 2]).to.include(run.code);
     else expect(run.code).to.equal(code === 'CONFIGURATION' ? 2 : 1);
   }
+}
+
+/**
+ * The runner of an end-to-end suite: runs a built entry with the suite's case context, then checks the contract, the
+ * result envelope against schemas/common/result.schema.json and, when the run completed, json_result against the
+ * action's own result schema (schemas/actions/<id>.result.schema.json, <id> being the entry's file name).
+ */
+export function checkedRunner(context: Record<string, unknown>, timeoutMs?: number) {
+  const envelope = envelopeValidator();
+  return async (entry: string, env: Record<string, string | undefined>, input: Record<string, unknown>): Promise<RunResult> => {
+    const r = await runEntry(entry, { env, input: { ...context, ...input }, ...(timeoutMs ? { timeoutMs } : {}) });
+    expectContract(r);
+    expect(envelope(r.result), JSON.stringify(envelope.errors)).to.equal(true);
+    if (r.result['status'] === 'completed') {
+      const v = validatorFor(`schemas/actions/${path.basename(entry, '.js')}.result.schema.json`);
+      expect(v(r.result['json_result']), JSON.stringify(v.errors)).to.equal(true);
+    }
+    return r;
+  };
 }
