@@ -33,7 +33,7 @@ import { ActionError, configurationError, invalidInput } from '../runtime/errors
 import type { Entity } from '../runtime/entities';
 import type { EntityOutcome } from '../generated/contract.types';
 import { describeAnswer, expectObject, isJsonObject, kindOf, shapeError, type Answered, type JsonObject } from '../runtime/shape';
-import { isStopped, isUnknownOutcome, type DefenderApi } from './api';
+import { isStopped, isUnknownOutcome, failedAfter, NOT_STARTED, RUN_STOPPING_CODES, type DefenderApi } from './api';
 import { followPages } from './pages';
 import { odataString, queryString } from './odata';
 
@@ -326,16 +326,6 @@ export interface AccountActionRun {
 }
 
 /**
- * Errors after which no further entity is tried: the run fails (saying what had been done before). Not TIMEOUT: one
- * request's time running out (M365D_TIMEOUT) is the failure of that entity; the run's own stop (isStopped, a margin
- * before its deadline) ends the loop with a result that lists what was done and what was not started.
- */
-const FATAL = new Set(['AUTHENTICATION', 'PERMISSION', 'THROTTLED', 'CONFIGURATION', 'INTERNAL']);
-
-/** The message of an entity the run did not start because it stopped before its deadline. */
-export const NOT_STARTED = 'Not started: the run stopped before its deadline (the lesser of M365D_ACTION_TIMEOUT and the action\'s timeout) so that this result could be written; nothing was sent for it.';
-
-/**
  * After an invokeAction whose outcome is unknown (no complete answer, a request timeout, a gateway's 502/504, a 503 without Retry-After): for disable and enable the
  * state can be read, so one GET tells whether it landed; the POST is never sent again.
  */
@@ -355,7 +345,7 @@ async function landed(api: DefenderApi, identity: IdentityAccount, action: Accou
  */
 export async function runAccountAction(input: { api: DefenderApi; config: Pick<Config, 'cloud'>; entities: readonly Entity[]; action: AccountAction; provider: string | undefined; signal?: AbortSignal }): Promise<AccountActionRun> {
   const { api, action, signal } = input;
-  const fatal = (err: ActionError): boolean => FATAL.has(err.code) && !isStopped(err, signal);
+  const fatal = (err: ActionError): boolean => RUN_STOPPING_CODES.has(err.code) && !isStopped(err, signal);
   const provider = parseIdentityProvider(input.provider);
   checkProviderSupports(action, provider);
   checkAccountsCloud(input.config, api);
@@ -411,9 +401,7 @@ export async function runAccountAction(input: { api: DefenderApi; config: Pick<C
     } catch (err) {
       if (!(err instanceof ActionError)) throw err;
       const done = rows.filter((r) => r.status === 'success').map((r) => r.identifier);
-      if (fatal(err)) {
-        throw new ActionError(err.code, `${err.message}${done.length ? ` Before that, done: ${done.join(', ')}.` : ''}`, { cause: err });
-      }
+      if (fatal(err)) throw failedAfter(err, done);
       row(shown, err.code === 'NOT_FOUND' ? 'not_found' : 'failed', err.message);
     }
   }

@@ -215,6 +215,20 @@ export function stoppingApiFor(ctx: ActionContext<unknown>, resource: Resource, 
 }
 
 /**
+ * The error codes after which a stopping run (the indicator and account actions) tries no further entity and fails,
+ * saying what had been done before. Not TIMEOUT: one request's time running out (M365D_TIMEOUT) is the failure of that
+ * entity; the run's own stop (isStopped) ends the loop with a result that lists what was done and what was not started.
+ */
+export const RUN_STOPPING_CODES: ReadonlySet<string> = new Set(['AUTHENTICATION', 'PERMISSION', 'THROTTLED', 'CONFIGURATION', 'INTERNAL']);
+
+/** A run-stopping error as the run fails with it: its message followed by what had been done before it. */
+export const failedAfter = (err: ActionError, done: readonly string[]): ActionError =>
+  new ActionError(err.code, `${err.message}${done.length ? ` Before that, done: ${done.join(', ')}.` : ''}`, { cause: err });
+
+/** The message of an entity a stopping run did not start because it stopped before its deadline. */
+export const NOT_STARTED = 'Not started: the run stopped before its deadline (the lesser of M365D_ACTION_TIMEOUT and the action\'s timeout) so that this result could be written; nothing was sent for it.';
+
+/**
  * Whether an error is the run being stopped (its signal aborted: the stop margin, the deadline, a signal to the
  * process; the transport's kind `aborted`), not one request's own time running out (M365D_TIMEOUT, kind `timeout`),
  * which is the failure of that entity only.

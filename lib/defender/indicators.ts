@@ -28,7 +28,7 @@ import { textProblem, splitList } from '../runtime/text';
 import { expectObject, kindOf, listPage, shapeError, type Answered, type JsonObject } from '../runtime/shape';
 import type { Entity } from '../runtime/entities';
 import type { EntityOutcome } from '../generated/contract.types';
-import { isStopped, isUnknownOutcome, type DefenderApi } from './api';
+import { isStopped, isUnknownOutcome, failedAfter, NOT_STARTED, RUN_STOPPING_CODES, type DefenderApi } from './api';
 import { odataDateTime, odataString, queryString } from './odata';
 import { PageGuard } from './pages';
 import { parseTimeInput, parseTimeRange, TIME_FORMS } from './time';
@@ -403,20 +403,12 @@ export function listFilter(p: { indicator_value?: string; indicator_type?: strin
 
 // ---------------------------------------------------------------- the runs of the three actions
 
-/**
- * Errors after which no further value is tried: the run fails, saying what had been done before. Not TIMEOUT: one
- * request's time running out (M365D_TIMEOUT) is the failure of that value; the run's own stop (isStopped, a margin
- * before its deadline) ends the loop with a result that lists what was done and what was not started.
- */
-const FATAL = new Set(['AUTHENTICATION', 'PERMISSION', 'THROTTLED', 'CONFIGURATION', 'INTERNAL']);
+// a failure in RUN_STOPPING_CODES (api.ts) fails the run, saying what had been done before
 const fatal = (err: unknown, done: string[]): ActionError | undefined => {
   if (!(err instanceof ActionError)) return undefined;
-  if (!FATAL.has(err.code)) return undefined;
-  return new ActionError(err.code, `${err.message}${done.length ? ` Before that, done: ${done.join(', ')}.` : ''}`, { cause: err });
+  if (!RUN_STOPPING_CODES.has(err.code)) return undefined;
+  return failedAfter(err, done);
 };
-
-/** The message of a value the run did not start because it stopped before its deadline. */
-export const NOT_STARTED = 'Not started: the run stopped before its deadline (the lesser of M365D_ACTION_TIMEOUT and the action\'s timeout) so that this result could be written; nothing was sent for it.';
 
 const NETWORK_TYPES: ReadonlySet<IndicatorType> = new Set(['IpAddress', 'DomainName', 'Url']);
 
@@ -557,7 +549,7 @@ export async function deleteIndicators(api: DefenderApi, params: { indicator_ids
   const rows: DeleteRow[] = [];
   const done: string[] = [];
   const targets: Array<{ requested: string; by: DeleteRow['by']; id: string; indicator: Indicator | null }> = [];
-  // a failure of one lookup or delete is that row's; a fatal one (FATAL, not the run's stop) fails the run
+  // a failure of one lookup or delete is that row's; a fatal one (RUN_STOPPING_CODES, not the run's stop) fails the run
   const own = (err: unknown): ActionError => {
     if (!(err instanceof ActionError)) throw err;
     if (!isStopped(err, signal) && fatal(err, done)) throw fatal(err, done)!;
