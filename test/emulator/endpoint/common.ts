@@ -7,7 +7,7 @@
 // The 403 for a missing application role, as observed on these APIs: {"code":"Forbidden","message":"Missing application
 // roles. API required roles: Machine.Read.All,Machine.ReadWrite.All, application roles: Machine.Isolate."}
 // (Azure/Azure-Sentinel#14672).
-import * as crypto from 'node:crypto';
+import { defenderError } from '../errors';
 import type { FaceRequest, FaceResponse } from '../tenant/api';
 import type { EndpointStore } from './model';
 import { FilterError, parseFilter, type FilterModel, type Pred } from './filter';
@@ -28,9 +28,8 @@ export interface EndpointRoute {
   handle(ctx: EndpointContext, m: RegExpExecArray): FaceResponse;
 }
 
-export function mdeError(status: number, code: string, message: string): FaceResponse {
-  return { status, headers: {}, body: { error: { code, message, target: crypto.randomUUID() } } };
-}
+/** The Defender API error body, as the server core writes it for the Defender XDR face (errors.ts). */
+export const mdeError = (status: number, code: string, message: string): FaceResponse => defenderError(status, code, message);
 
 export function forbidden(required: readonly string[], have: Iterable<string>): FaceResponse {
   return mdeError(403, 'Forbidden', `Missing application roles. API required roles: ${required.join(',')}, application roles: ${[...have].join(',')}.`);
